@@ -1,0 +1,16 @@
+"""keras_ganinit: data-driven weight initialization for Keras 3.
+
+Pretrain a feature extractor without labels, GAN-style (`GanInitModel`), then
+start a supervised model from its weights (`GanPretrainedInitializer`).
+"""
+
+from keras_ganinit.gan_init_model import GanInitModel
+from keras_ganinit.gan_pretrained_initializer import GanPretrainedInitializer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GanInitModel",
+    "GanPretrainedInitializer",
+    "__version__",
+]

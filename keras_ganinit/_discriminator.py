@@ -1,0 +1,76 @@
+"""Default discriminators, and the check that a user's discriminator fits."""
+
+import keras
+from keras import layers
+
+
+def default_discriminator(input_shape, name="discriminator"):
+    """Builds a small discriminator suited to data of `input_shape`.
+
+    (features,) data gets an MLP; (steps, channels), (h, w, channels) and
+    (d, h, w, channels) data get a strided Conv1D/2D/3D network. Each ends
+    in one logit per sample.
+
+    Args:
+        input_shape: the shape of one sample, without the batch axis.
+        name: the model's name.
+
+    Returns:
+        A built `keras.Sequential` mapping (batch, *input_shape) to (batch, 1).
+    """
+    rank = len(input_shape)
+    if rank == 1:
+        width = int(min(512, max(64, 2 ** (int(input_shape[0]) - 1).bit_length())))
+        body = [
+            layers.Dense(width),
+            layers.LeakyReLU(0.2),
+            layers.Dense(width // 2),
+            layers.LeakyReLU(0.2),
+        ]
+    elif rank in (2, 3, 4):
+        conv = {2: layers.Conv1D, 3: layers.Conv2D, 4: layers.Conv3D}[rank]
+        kernel = 5 if rank == 2 else 3
+        body = [
+            conv(32, kernel, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            conv(64, kernel, strides=2, padding="same"),
+            layers.LeakyReLU(0.2),
+            layers.Flatten(),
+        ]
+    else:
+        raise ValueError(
+            f"There is no default discriminator for samples of shape "
+            f"{tuple(input_shape)} (rank {rank}); defaults exist for vectors "
+            f"(features,), sequences (steps, channels), images (h, w, channels) "
+            f"and volumes (d, h, w, channels). Pass discriminator= with a model "
+            f"that maps a batch of samples to one logit each."
+        )
+    return keras.Sequential(
+        [keras.Input(tuple(input_shape)), *body, layers.Dense(1)], name=name
+    )
+
+
+def check_discriminator(discriminator, input_shape):
+    """Raises a clear error unless `discriminator` maps samples to one logit."""
+    if not isinstance(discriminator, keras.Model):
+        raise TypeError(
+            f"discriminator must be a keras.Model mapping (batch, "
+            f"{', '.join(map(str, input_shape))}) to (batch, 1) logits, but got "
+            f"{type(discriminator).__name__}."
+        )
+    try:
+        output = discriminator(keras.Input(tuple(input_shape)))
+    except Exception as error:
+        raise ValueError(
+            f"The discriminator {discriminator.name!r} cannot take a batch of "
+            f"samples of shape {tuple(input_shape)} (the extractor's input "
+            f"shape): {error}"
+        ) from error
+    shape = tuple(getattr(output, "shape", ()))
+    if shape[1:] not in ((1,), ()):
+        raise ValueError(
+            f"The discriminator {discriminator.name!r} outputs shape {shape}, "
+            f"but it must output one logit per sample: (batch, 1). End it with "
+            f"layers.Dense(1) and no activation (the GAN loss applies the "
+            f"sigmoid itself)."
+        )

@@ -1,0 +1,170 @@
+"""Finding pretrained values: in a saved `.keras` file or in a live model.
+
+A file is read once per process (per version of it on disk) and never
+written. A live model is read at call time, so an initializer bound to a
+model before training gives the trained values.
+"""
+
+import os
+import threading
+import uuid
+import weakref
+
+import keras
+import numpy as np
+
+from keras_ganinit._layers import leaf_layers
+
+MEMORY_PREFIX = "memory://"
+VARIABLES = ("kernel", "bias")
+
+_lock = threading.RLock()
+_snapshots = {}  # (real path, mtime_ns, size) -> _Snapshot
+_being_read = set()  # real paths whose load_model is under way in this process
+_models = weakref.WeakValueDictionary()  # memory token -> live model
+_tokens = weakref.WeakKeyDictionary()  # live model -> memory token
+_stats = {"file_reads": 0}
+
+
+def file_reads():
+    """How many times a source file has been loaded in this process."""
+    return _stats["file_reads"]
+
+
+def memory_token(model):
+    """A JSON-safe name for a live model, valid for this process's lifetime."""
+    with _lock:
+        token = _tokens.get(model)
+        if token is None:
+            token = f"{MEMORY_PREFIX}{model.name}/{uuid.uuid4().hex[:12]}"
+            _tokens[model] = token
+            _models[token] = model
+        return token
+
+
+def model_for_token(token):
+    """The live model behind a memory token, or None once it is gone."""
+    return _models.get(token)
+
+
+def _target(model):
+    """The model whose layers a source exposes: a GanInitModel's extractor."""
+    from keras_ganinit.gan_init_model import GanInitModel
+
+    return model.extractor if isinstance(model, GanInitModel) else model
+
+
+def _variables_of(layer):
+    found = {}
+    for name in VARIABLES:
+        try:
+            variable = getattr(layer, name, None)
+        except Exception:
+            variable = None
+        if variable is not None and hasattr(variable, "shape"):
+            found[name] = variable
+    return found
+
+
+class _Snapshot:
+    """Layer names and their kernel/bias values, in the extractor's order."""
+
+    def __init__(self, description, layers):
+        self.description = description
+        self.layers = layers  # name -> (class name, {variable: array or variable})
+
+    @classmethod
+    def of_model(cls, model, description, copy):
+        layers = {}
+        for layer in leaf_layers(_target(model)):
+            values = _variables_of(layer)
+            if copy:
+                values = {
+                    k: np.array(keras.ops.convert_to_numpy(v)) for k, v in values.items()
+                }
+            layers[layer.name] = (type(layer).__name__, values)
+        return cls(description, layers)
+
+    def kernel_layers(self):
+        return [name for name, (_, values) in self.layers.items() if "kernel" in values]
+
+    def value(self, layer, variable):
+        """The array for `variable` of `layer` (a name or a kernel-layer index)."""
+        kernel_layers = self.kernel_layers()
+        if isinstance(layer, int):
+            if not -len(kernel_layers) <= layer < len(kernel_layers):
+                raise ValueError(
+                    f"layer={layer} is out of range: {self.description} has "
+                    f"{len(kernel_layers)} layers with a kernel "
+                    f"({', '.join(map(repr, kernel_layers)) or 'none'}). Use an "
+                    f"index in [{-len(kernel_layers)}, {len(kernel_layers)}) or "
+                    f"a layer name."
+                )
+            layer = kernel_layers[layer]
+        if layer not in self.layers:
+            raise ValueError(
+                f"There is no layer named {layer!r} in {self.description}. "
+                f"Layers with a kernel there: "
+                f"{', '.join(map(repr, kernel_layers)) or 'none'}. Pass one of "
+                f"these names (or an integer index into them) as layer=."
+            )
+        class_name, values = self.layers[layer]
+        if variable not in values:
+            raise ValueError(
+                f"Layer {layer!r} ({class_name}) in {self.description} has no "
+                f"{variable}" + (" (was it built with use_bias=False?)"
+                                 if variable == "bias" else "")
+                + f". Layers with a {variable}: "
+                + ", ".join(
+                    repr(name) for name, (_, v) in self.layers.items() if variable in v
+                )
+                + "."
+            )
+        return layer, np.asarray(keras.ops.convert_to_numpy(values[variable]))
+
+
+def snapshot_of_model(model):
+    """A live view of `model` (a GanInitModel or any keras.Model)."""
+    return _Snapshot.of_model(
+        model, f"the in-memory model {model.name!r}", copy=False
+    )
+
+
+def snapshot_of_file(path):
+    """The values saved in the `.keras` file at `path`, read once per process."""
+    real = os.path.realpath(path)
+    try:
+        stat = os.stat(real)
+    except OSError as error:
+        raise FileNotFoundError(
+            f"The pretrained source {path!r} cannot be found ({error.strerror}: "
+            f"{real}). Save the pretrained model there first (gan.save({path!r}))"
+            f", or pass the path of an existing .keras file as source=."
+        ) from error
+    key = (real, stat.st_mtime_ns, stat.st_size)
+    with _lock:
+        if key in _snapshots:
+            return _snapshots[key]
+        if real in _being_read:
+            raise ValueError(
+                f"The pretrained source {path!r} is being loaded already: the "
+                f"model saved there uses itself as its own source."
+            )
+        _being_read.add(real)
+        try:
+            model = keras.saving.load_model(real, compile=False)
+        except Exception as error:
+            raise ValueError(
+                f"Cannot read the pretrained source {path!r} as a saved Keras "
+                f"model: {type(error).__name__}: {error}. Pass a .keras file "
+                f"written by model.save() (run `import keras_ganinit` first if "
+                f"it holds a GanInitModel), or an in-memory model, as source=."
+            ) from error
+        finally:
+            _being_read.discard(real)
+        snapshot = _Snapshot.of_model(model, f"the source file {path!r}", copy=True)
+        for old in [k for k in _snapshots if k[0] == real]:
+            del _snapshots[old]
+        _snapshots[key] = snapshot
+        _stats["file_reads"] += 1
+        return snapshot

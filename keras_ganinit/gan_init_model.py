@@ -1,0 +1,278 @@
+"""GanInitModel: adversarial pretraining of a feature extractor."""
+
+import keras
+from keras import ops
+
+from keras_ganinit import _trainer
+from keras_ganinit._discriminator import check_discriminator, default_discriminator
+from keras_ganinit._layers import single_input_shape
+from keras_ganinit._losses import discriminator_loss, generator_loss
+from keras_ganinit._mirror import build_mirror
+
+_FIXED_COMPILE_ARGS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")
+
+
+def _default_optimizer():
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+def _total(losses):
+    return ops.sum(ops.stack(losses)) if losses else 0.0
+
+
+@keras.saving.register_keras_serializable(package="keras_ganinit")
+class GanInitModel(keras.Model):
+    """Pretrains a feature extractor without labels, GAN-style.
+
+    The generator is the extractor followed by its mirror (the decoder), and
+    it is fed real data, not noise: it learns to turn a sample into something
+    the discriminator takes for real data. The discriminator learns to tell
+    real samples from generated ones. Both train with the standard GAN loss
+    (the generator's non-saturating form) and alternating updates, in an
+    ordinary `fit`. Afterwards the extractor's weights initialize a
+    supervised model through `GanPretrainedInitializer`.
+
+    Calling the model returns the generator's output, which has the input's
+    shape. `fit` logs `d_loss`, `g_loss` and `reconstruction_loss` (the mean
+    absolute error between generator output and input, whatever its weight),
+    with `val_` versions when given validation data. Labels are ignored.
+
+    Args:
+        extractor: the `keras.Model` to pretrain, with one input of known
+            shape; its layers are the first layers of the supervised model.
+        discriminator: a `keras.Model` mapping a batch of samples to one logit
+            each, `(batch, 1)`. Defaults to an MLP for `(features,)` samples
+            and a strided CNN for `(steps, channels)`, `(h, w, channels)` and
+            `(d, h, w, channels)` samples.
+        decoder: a `keras.Model` from the extractor's output shape back to its
+            input shape. Defaults to the extractor's mirror: Dense back to the
+            previous width, ConvND to ConvNDTranspose, pooling to upsampling,
+            Flatten to Reshape.
+        reconstruction_weight: weight of the L1 term between generator output
+            and input added to the generator's loss; 0 for a pure GAN.
+        **kwargs: passed to `keras.Model` (`name`, ...).
+
+    Example:
+
+    >>> import keras, numpy as np, keras_ganinit
+    >>> extractor = keras.Sequential([keras.Input((16,)),
+    ...     keras.layers.Dense(8, activation="relu", name="fe1")])
+    >>> gan = keras_ganinit.GanInitModel(extractor)
+    >>> gan.compile()
+    >>> history = gan.fit(np.random.rand(64, 16), epochs=1, verbose=0)
+    >>> sorted(history.history)
+    ['d_loss', 'g_loss', 'reconstruction_loss']
+    >>> init = gan.initializer("fe1")
+    >>> tuple(init((16, 8)).shape)
+    (16, 8)
+    """
+
+    def __init__(
+        self,
+        extractor,
+        discriminator=None,
+        decoder=None,
+        reconstruction_weight=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        input_shape = single_input_shape(extractor, "extractor")
+        feature_shape = tuple(extractor.outputs[0].shape[1:])
+        if decoder is None:
+            decoder = build_mirror(extractor)
+        else:
+            _check_decoder(decoder, feature_shape, input_shape)
+        if discriminator is None:
+            discriminator = default_discriminator(input_shape)
+        else:
+            check_discriminator(discriminator, input_shape)
+        try:
+            reconstruction_weight = float(reconstruction_weight)
+        except (TypeError, ValueError):
+            reconstruction_weight = -1.0
+        if not reconstruction_weight >= 0.0:
+            raise ValueError(
+                f"reconstruction_weight must be a number >= 0 (0 for a pure GAN), "
+                f"but got {reconstruction_weight!r}."
+            )
+        self.extractor = extractor
+        self.decoder = decoder
+        self.discriminator = discriminator
+        self.reconstruction_weight = reconstruction_weight
+        self.generator_optimizer = None
+        self.discriminator_optimizer = None
+        self._d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self._g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self._reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.build((None, *input_shape))
+
+    def build(self, input_shape):
+        # The three networks are built when they are handed in.
+        self.built = True
+
+    def call(self, inputs, training=None):
+        """Runs the generator: the extractor, then its mirror."""
+        features = self.extractor(inputs, training=training)
+        return self.decoder(features, training=training)
+
+    @property
+    def generator_trainable_variables(self):
+        """The extractor's and decoder's trainable variables."""
+        return self.extractor.trainable_variables + self.decoder.trainable_variables
+
+    @property
+    def metrics(self):
+        return [self._d_loss_tracker, self._g_loss_tracker, self._reconstruction_tracker]
+
+    def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
+        """Sets the two players' optimizers.
+
+        Args:
+            generator_optimizer: optimizer (instance, name or config) for the
+                extractor and decoder. Defaults to `Adam(2e-4, beta_1=0.5)`.
+            discriminator_optimizer: optimizer for the discriminator; the same
+                default. It must be another object than `generator_optimizer`.
+            **kwargs: passed to `keras.Model.compile` (`jit_compile`,
+                `steps_per_execution`, `run_eagerly`). The losses are the GAN's
+                own, so `loss`, `metrics` and `optimizer` are refused.
+        """
+        fixed = [name for name in _FIXED_COMPILE_ARGS if name in kwargs]
+        if fixed:
+            raise ValueError(
+                f"GanInitModel.compile() does not take {', '.join(fixed)}: the "
+                f"losses are the GAN's own and there are two optimizers. Use "
+                f"compile(generator_optimizer=..., discriminator_optimizer=...)."
+            )
+        generator_optimizer = keras.optimizers.get(generator_optimizer)
+        discriminator_optimizer = keras.optimizers.get(discriminator_optimizer)
+        if generator_optimizer is None:
+            generator_optimizer = _default_optimizer()
+        if discriminator_optimizer is None:
+            discriminator_optimizer = _default_optimizer()
+        if generator_optimizer is discriminator_optimizer:
+            raise ValueError(
+                "generator_optimizer and discriminator_optimizer are the same "
+                "object, so the two players would share one optimizer state. "
+                "Pass two optimizer objects, e.g. keras.optimizers.Adam(2e-4) "
+                "twice."
+            )
+        super().compile(**kwargs)
+        self._compile_kwargs = dict(kwargs)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        # Built now, not at the first step: the saved optimizer state can then
+        # be restored on load, and distribution strategies see the variables.
+        self.generator_optimizer.build(self.generator_trainable_variables)
+        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return None
+        return {
+            **self._compile_kwargs,
+            "generator_optimizer": keras.saving.serialize_keras_object(
+                self.generator_optimizer
+            ),
+            "discriminator_optimizer": keras.saving.serialize_keras_object(
+                self.discriminator_optimizer
+            ),
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for key in ("generator_optimizer", "discriminator_optimizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        self.compile(**config)
+
+    def make_train_function(self, force=False):
+        _trainer.check_backend()
+        return super().make_train_function(force=force)
+
+    def make_test_function(self, force=False):
+        _trainer.check_backend()
+        return super().make_test_function(force=force)
+
+    def train_step(self, *args):
+        return _trainer.backend_trainer.train_step(self, *args)
+
+    def test_step(self, *args):
+        return _trainer.backend_trainer.test_step(self, *args)
+
+    def initializer(self, layer, variable="kernel"):
+        """Returns a `GanPretrainedInitializer` bound to this model.
+
+        Args:
+            layer: the extractor layer's name, or the index of a kernel-owning
+                layer of the extractor.
+            variable: "kernel" or "bias".
+        """
+        from keras_ganinit.gan_pretrained_initializer import GanPretrainedInitializer
+
+        return GanPretrainedInitializer(source=self, layer=layer, variable=variable)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "extractor": keras.saving.serialize_keras_object(self.extractor),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "reconstruction_weight": self.reconstruction_weight,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for key in ("extractor", "discriminator", "decoder"):
+            config[key] = keras.saving.deserialize_keras_object(
+                config[key], custom_objects=custom_objects
+            )
+        return cls(**config)
+
+    # The parts shared by every backend's train and test step.
+
+    def _inputs_from(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return x
+
+    def _discriminator_loss(self, x, generated, training):
+        real_logits = self.discriminator(x, training=training)
+        fake_logits = self.discriminator(generated, training=training)
+        loss = discriminator_loss(real_logits, fake_logits)
+        return loss + _total(self.discriminator.losses)
+
+    def _generator_loss(self, x, training):
+        generated = self(x, training=training)
+        fake_logits = self.discriminator(generated, training=training)
+        loss, reconstruction = generator_loss(
+            fake_logits, generated, ops.cast(x, generated.dtype), self.reconstruction_weight
+        )
+        return loss + _total(self.extractor.losses + self.decoder.losses), reconstruction
+
+    def _record_losses(self, d_loss, g_loss, reconstruction):
+        self._d_loss_tracker.update_state(d_loss)
+        self._g_loss_tracker.update_state(g_loss)
+        self._reconstruction_tracker.update_state(reconstruction)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+
+def _check_decoder(decoder, feature_shape, input_shape):
+    if not isinstance(decoder, keras.Model):
+        raise TypeError(
+            f"decoder must be a keras.Model mapping the extractor's output "
+            f"{feature_shape} back to its input shape {input_shape}, but got "
+            f"{type(decoder).__name__}."
+        )
+    try:
+        output = decoder(keras.Input(feature_shape))
+    except Exception as error:
+        raise ValueError(
+            f"The decoder {decoder.name!r} cannot take the extractor's output "
+            f"shape {feature_shape}: {error}"
+        ) from error
+    if tuple(output.shape[1:]) != tuple(input_shape):
+        raise ValueError(
+            f"The decoder {decoder.name!r} outputs shape {tuple(output.shape[1:])}"
+            f", but the generator must give back the extractor's input shape "
+            f"{tuple(input_shape)}. Change its last layers, or leave decoder=None "
+            f"to use the automatic mirror."
+        )

@@ -1,0 +1,163 @@
+"""GanPretrainedInitializer: start a layer from adversarially pretrained weights."""
+
+import os
+import warnings
+
+import keras
+from keras import ops
+
+from keras_ganinit import _source
+
+_warned_sources = set()
+
+
+@keras.saving.register_keras_serializable(package="keras_ganinit")
+class GanPretrainedInitializer(keras.initializers.Initializer):
+    """Initializes a variable with a pretrained extractor layer's values.
+
+    Use it as a layer's `kernel_initializer` (or `bias_initializer`, with
+    `variable="bias"`) to start supervised training from the weights a
+    `GanInitModel` learned. It returns exactly the pretrained values, cast to
+    the requested dtype, and refuses a shape that differs from theirs.
+
+    A source file is read once per process, however many layers use it, and
+    never written. Its path is stored in the config as given.
+
+    Saving and loading: a model built with this initializer saves to `.keras`
+    like any other, and loads after `import keras_ganinit` whether or not the
+    source still exists. Keras calls initializers while it rebuilds a saved
+    model, before it restores the saved weights; so an initializer re-created
+    from a config (by `load_model`, `clone_model` or `from_config`) whose
+    source is gone or no longer fits warns once per source and returns a
+    Glorot-uniform kernel (zero bias) instead of failing. `load_model` then
+    overwrites those values with the saved ones; `clone_model` cannot, so
+    heed the warning there. An initializer you construct yourself never falls
+    back: it raises an error that names the source.
+
+    Args:
+        source: a path to a `.keras` file (a saved `GanInitModel`, whose
+            extractor is used, or any saved Keras model), or an in-memory
+            `GanInitModel` or `keras.Model`. An in-memory model is read at
+            call time; its config holds a `memory://` name that is valid in
+            this process only.
+        layer: the layer's name, or an integer index that counts only the
+            extractor's layers that own a kernel (negative indices count from
+            the end).
+        variable: `"kernel"` or `"bias"`.
+
+    Example:
+
+    >>> import keras, keras_ganinit
+    >>> extractor = keras.Sequential([keras.Input((16,)),
+    ...     keras.layers.Dense(8, activation="relu", name="fe1")])
+    >>> gan = keras_ganinit.GanInitModel(extractor)
+    >>> init = keras_ganinit.GanPretrainedInitializer(source=gan, layer="fe1")
+    >>> dense = keras.layers.Dense(8, kernel_initializer=init)
+    >>> dense.build((None, 16))
+    >>> bool((dense.kernel.numpy() == extractor.get_layer("fe1").kernel.numpy()).all())
+    True
+    """
+
+    def __init__(self, source=None, layer=None, variable="kernel"):
+        if variable not in _source.VARIABLES:
+            raise ValueError(
+                f"variable must be 'kernel' or 'bias', but got {variable!r}."
+            )
+        if layer is not None and (isinstance(layer, bool) or not isinstance(layer, (str, int))):
+            raise TypeError(
+                f"layer must be a layer name (str) or an integer index into the "
+                f"extractor's layers that own a kernel, but got "
+                f"{type(layer).__name__}: {layer!r}."
+            )
+        self._model = None
+        given_model = isinstance(source, keras.Model)
+        if given_model:
+            self._model = source
+            source = _source.memory_token(source)
+        elif isinstance(source, (str, os.PathLike)):
+            source = os.fspath(source)
+            if source.startswith(_source.MEMORY_PREFIX):
+                self._model = _source.model_for_token(source)
+        elif source is not None:
+            raise TypeError(
+                f"source must be a path to a .keras file, a GanInitModel or a "
+                f"keras.Model, but got {type(source).__name__}: {source!r}."
+            )
+        self.source = source
+        self.layer = layer
+        self.variable = variable
+        self._restoring = False
+        if given_model and layer is not None:
+            # Fail where the user wrote the mistake, not at the layer's build.
+            _source.snapshot_of_model(self._model).value(layer, variable)
+
+    def __call__(self, shape, dtype=None, **kwargs):
+        shape = tuple(int(dim) for dim in shape)
+        dtype = dtype or keras.config.floatx()
+        try:
+            value = self._pretrained(shape)
+        except (OSError, ValueError) as error:
+            if not self._restoring:
+                raise
+            return self._fallback(shape, dtype, error)
+        return ops.cast(ops.convert_to_tensor(value), dtype)
+
+    def _pretrained(self, shape):
+        if self.source is None or self.layer is None:
+            raise ValueError(
+                f"GanPretrainedInitializer needs both source= (a .keras path or "
+                f"a GanInitModel) and layer= (a layer name or index), but got "
+                f"source={self.source!r}, layer={self.layer!r}."
+            )
+        if self.source.startswith(_source.MEMORY_PREFIX):
+            if self._model is None:
+                raise ValueError(
+                    f"The in-memory source {self.source!r} belongs to another "
+                    f"Python process or has been deleted. Save the pretrained "
+                    f"model (gan.save('pretrained.keras')) and pass that path as "
+                    f"source=."
+                )
+            snapshot = _source.snapshot_of_model(self._model)
+        else:
+            snapshot = _source.snapshot_of_file(self.source)
+        name, value = snapshot.value(self.layer, self.variable)
+        if tuple(value.shape) != shape:
+            raise ValueError(
+                f"Layer {name!r} in {snapshot.description} has {self.variable} "
+                f"shape {tuple(value.shape)}, but the layer being initialized "
+                f"asks for {shape}. Give the new layer the same units/filters, "
+                f"kernel size and input width as {name!r}, or choose another "
+                f"layer=."
+            )
+        return value
+
+    def _fallback(self, shape, dtype, error):
+        if self.source not in _warned_sources:
+            _warned_sources.add(self.source)
+            warnings.warn(
+                f"GanPretrainedInitializer could not use its source while a "
+                f"model was re-created from its config ({error}) Using "
+                f"Glorot-uniform kernels and zero biases instead. This is "
+                f"expected in keras.saving.load_model, which then restores the "
+                f"saved weights; after clone_model or from_config, those layers "
+                f"are NOT pretrained: make the source available and rebuild.",
+                UserWarning,
+                stacklevel=2,
+            )
+        if self.variable == "bias":
+            return keras.initializers.Zeros()(shape, dtype=dtype)
+        return keras.initializers.GlorotUniform()(shape, dtype=dtype)
+
+    def get_config(self):
+        return {"source": self.source, "layer": self.layer, "variable": self.variable}
+
+    @classmethod
+    def from_config(cls, config):
+        initializer = cls(**config)
+        initializer._restoring = True
+        return initializer
+
+    def clone(self):
+        initializer = type(self)(**self.get_config())
+        initializer._restoring = self._restoring
+        return initializer
