@@ -82,10 +82,10 @@ def build_mirror(extractor):
             shapes.append(tuple(layer.compute_output_shape(shapes[-1])))
         except Exception as error:
             raise ValueError(
-                f"Cannot trace the extractor {extractor.name!r} through layer "
-                f"{layer.name!r} ({type(layer).__name__}) as a single chain: "
-                f"{error}. Pass decoder= to GanInitModel to supply the mirror "
-                f"yourself."
+                f"The extractor {extractor.name!r} cannot be mirrored "
+                f"automatically: traced as a single chain of layers, it fails at "
+                f"layer {layer.name!r} ({type(layer).__name__}): {error}. Models "
+                f"with branches or merges need decoder= passed to GanInitModel."
             ) from error
     expected = tuple(extractor.outputs[0].shape)
     if tuple(shapes[-1][1:]) != tuple(expected[1:]):

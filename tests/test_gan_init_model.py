@@ -1,0 +1,249 @@
+"""GanInitModel: alternating GAN training in ordinary fit workflows, saved and loaded."""
+
+import csv
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import conv_extractor, dense_extractor, same
+from keras import layers
+
+import keras_ganinit
+
+
+def kernels(*models):
+    return [
+        keras.ops.convert_to_numpy(v).copy() for m in models for v in m.trainable_variables
+    ]
+
+
+def changed(before, *models):
+    return [not np.array_equal(b, a) for b, a in zip(before, kernels(*models), strict=True)]
+
+
+def test_fit_trains_both_players_and_logs_the_losses(trained_gan):
+    history = trained_gan.history_.history
+    assert sorted(history) == ["d_loss", "g_loss", "reconstruction_loss"]
+    assert all(len(v) == 3 and np.all(np.isfinite(v)) for v in history.values())
+    assert trained_gan.generator_optimizer.iterations.numpy() == 3 * 29
+    assert trained_gan.discriminator_optimizer.iterations.numpy() == 3 * 29
+
+
+def test_parts_are_reachable_and_generator_gives_back_the_input_shape(trained_gan, digits):
+    assert trained_gan.extractor.name == "extractor"
+    assert trained_gan.decoder.output_shape == (None, 64)
+    assert trained_gan.discriminator.output_shape == (None, 1)
+    out = trained_gan.predict(digits[0][:5], verbose=0)
+    assert out.shape == (5, 64)
+    features = trained_gan.extractor(digits[0][:5])
+    assert np.allclose(out, trained_gan.decoder(features), atol=1e-6)
+
+
+def test_one_step_updates_every_weight_of_both_players(digits):
+    gan = keras_ganinit.GanInitModel(dense_extractor())
+    gan.compile()
+    before = kernels(gan)
+    gan.train_on_batch(digits[0][:64])
+    assert all(changed(before, gan))
+
+
+def test_discriminator_step_lowers_d_loss_when_generator_is_frozen(digits):
+    keras.utils.set_random_seed(1)
+    gan = keras_ganinit.GanInitModel(dense_extractor())
+    gan.compile(
+        generator_optimizer=keras.optimizers.SGD(0.0),
+        discriminator_optimizer=keras.optimizers.Adam(1e-3),
+    )
+    batch = digits[0][:128]
+    first = gan.evaluate(batch, verbose=0, return_dict=True)["d_loss"]
+    generator_before = kernels(gan.extractor, gan.decoder)
+    for _ in range(40):
+        gan.train_on_batch(batch)
+    last = gan.evaluate(batch, verbose=0, return_dict=True)["d_loss"]
+    assert last < 0.5 * first
+    assert not any(changed(generator_before, gan.extractor, gan.decoder))
+
+
+def test_generator_step_fools_a_frozen_discriminator(digits):
+    keras.utils.set_random_seed(2)
+    gan = keras_ganinit.GanInitModel(dense_extractor())
+    gan.compile(
+        generator_optimizer=keras.optimizers.Adam(1e-3),
+        discriminator_optimizer=keras.optimizers.SGD(0.0),
+    )
+    batch = digits[0][:128]
+    first = gan.evaluate(batch, verbose=0, return_dict=True)["g_loss"]
+    discriminator_before = kernels(gan.discriminator)
+    for _ in range(40):
+        gan.train_on_batch(batch)
+    last = gan.evaluate(batch, verbose=0, return_dict=True)["g_loss"]
+    assert last < 0.5 * first
+    assert not any(changed(discriminator_before, gan.discriminator))
+
+
+def test_reconstruction_weight_teaches_the_generator_to_reconstruct(digits):
+    keras.utils.set_random_seed(3)
+    gan = keras_ganinit.GanInitModel(dense_extractor(), reconstruction_weight=10.0)
+    gan.compile(generator_optimizer=keras.optimizers.Adam(2e-3))
+    history = gan.fit(digits[0], epochs=4, batch_size=64, verbose=0).history
+    assert history["reconstruction_loss"][-1] < 0.5 * history["reconstruction_loss"][0]
+
+
+def test_validation_data_and_labels_datasets_and_pydataset(digits):
+    x, y = digits
+    gan = keras_ganinit.GanInitModel(dense_extractor())
+    gan.compile()
+    history = gan.fit(x[:256], y[:256], validation_data=(x[256:384], y[256:384]),
+                      epochs=1, batch_size=64, verbose=0).history
+    assert {"val_d_loss", "val_g_loss", "val_reconstruction_loss"} <= set(history)
+
+    dataset = tf.data.Dataset.from_tensor_slices((x[:256], y[:256])).batch(64)
+    assert np.isfinite(gan.fit(dataset, epochs=1, verbose=0).history["g_loss"][0])
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            return x[index * 64 : (index + 1) * 64]
+
+    steps_before = gan.generator_optimizer.iterations.numpy()
+    gan.fit(Batches(), epochs=1, verbose=0)
+    assert gan.generator_optimizer.iterations.numpy() == steps_before + 4
+
+
+def test_callbacks_behave_as_for_any_model(digits, tmp_path):
+    gan = keras_ganinit.GanInitModel(dense_extractor())
+    gan.compile()
+    log = tmp_path / "log.csv"
+    checkpoint = tmp_path / "ckpt.keras"
+    history = gan.fit(
+        digits[0][:512],
+        validation_data=(digits[0][512:640],),
+        epochs=5,
+        batch_size=64,
+        verbose=0,
+        callbacks=[
+            keras.callbacks.EarlyStopping(monitor="val_d_loss", patience=0, mode="max"),
+            keras.callbacks.ModelCheckpoint(checkpoint),
+            keras.callbacks.CSVLogger(log),
+            keras.callbacks.TensorBoard(tmp_path / "tb"),
+        ],
+    )
+    epochs = len(history.history["d_loss"])
+    with open(log) as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == epochs and {"d_loss", "g_loss", "val_g_loss"} <= set(rows[0])
+    assert any((tmp_path / "tb").rglob("events.out.tfevents.*"))
+    restored = keras.saving.load_model(checkpoint)
+    assert isinstance(restored, keras_ganinit.GanInitModel)
+
+
+def test_save_and_load_round_trip_keeps_weights_outputs_and_compilation(saved_gan, digits):
+    path, gan = saved_gan
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, keras_ganinit.GanInitModel)
+    for a, b in zip(gan.weights, loaded.weights, strict=True):
+        assert same(a, b)
+    assert same(gan.predict(digits[0][:32], verbose=0), loaded.predict(digits[0][:32], verbose=0))
+    assert loaded.compiled
+    assert loaded.generator_optimizer.iterations.numpy() == gan.generator_optimizer.iterations.numpy()
+    assert json.dumps(loaded.get_config(), sort_keys=True) == json.dumps(
+        gan.get_config(), sort_keys=True
+    )
+    history = loaded.fit(digits[0][:256], epochs=1, batch_size=64, verbose=0).history
+    assert np.isfinite(history["d_loss"][0])
+    assert loaded.generator_optimizer.iterations.numpy() == gan.generator_optimizer.iterations.numpy() + 4
+
+
+def test_compile_defaults_and_custom_optimizers():
+    gan = keras_ganinit.GanInitModel(dense_extractor())
+    gan.compile()
+    for optimizer in (gan.generator_optimizer, gan.discriminator_optimizer):
+        assert isinstance(optimizer, keras.optimizers.Adam)
+        assert np.isclose(float(optimizer.learning_rate), 2e-4)
+        assert np.isclose(optimizer.beta_1, 0.5)
+    assert gan.generator_optimizer is not gan.discriminator_optimizer
+    gan.compile(generator_optimizer="sgd", discriminator_optimizer=keras.optimizers.RMSprop())
+    assert isinstance(gan.generator_optimizer, keras.optimizers.SGD)
+    assert isinstance(gan.discriminator_optimizer, keras.optimizers.RMSprop)
+
+
+def test_conv2d_extractor_on_digit_images(digit_images, digits):
+    keras.utils.set_random_seed(4)
+    gan = keras_ganinit.GanInitModel(conv_extractor())
+    gan.compile()
+    history = gan.fit(digit_images[:512], epochs=2, batch_size=64, verbose=0).history
+    assert np.all(np.isfinite(history["g_loss"]))
+    assert gan.predict(digit_images[:4], verbose=0).shape == (4, 8, 8, 1)
+    assert [type(layer).__name__ for layer in gan.discriminator.layers][0] == "Conv2D"
+    classifier = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        layers.Conv2D(8, 3, padding="same", activation="relu",
+                      kernel_initializer=gan.initializer("conv1")),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(16, 3, activation="relu", kernel_initializer=gan.initializer(1),
+                      bias_initializer=gan.initializer(1, variable="bias")),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ])
+    assert same(classifier.layers[0].kernel, gan.extractor.get_layer("conv1").kernel)
+    assert same(classifier.layers[2].kernel, gan.extractor.get_layer("conv2").kernel)
+    assert same(classifier.layers[2].bias, gan.extractor.get_layer("conv2").bias)
+    classifier.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = classifier.fit(digit_images, digits[1], epochs=2, verbose=0).history
+    assert history["accuracy"][-1] > 0.5
+
+
+def test_user_discriminator_and_decoder_are_used(digits):
+    discriminator = keras.Sequential([keras.Input((64,)), layers.Dense(16, activation="relu"),
+                                      layers.Dense(1)], name="my_d")
+    decoder = keras.Sequential([keras.Input((32,)), layers.Dense(64)], name="my_decoder")
+    gan = keras_ganinit.GanInitModel(dense_extractor(), discriminator=discriminator,
+                                     decoder=decoder)
+    assert gan.discriminator is discriminator and gan.decoder is decoder
+    gan.compile()
+    before = kernels(decoder)
+    gan.fit(digits[0][:128], epochs=1, verbose=0)
+    assert all(changed(before, decoder))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"extractor": "dense"}, TypeError, "must be a keras.Model"),
+        ({"extractor": keras.Sequential([layers.Dense(4)])}, ValueError, "no known input shape"),
+        ({"discriminator": keras.Sequential([keras.Input((64,)), layers.Dense(3)])},
+         ValueError, "one logit per sample"),
+        ({"discriminator": keras.Sequential([keras.Input((10,)), layers.Dense(1)])},
+         ValueError, "cannot take a batch"),
+        ({"decoder": keras.Sequential([keras.Input((32,)), layers.Dense(60)])},
+         ValueError, "extractor's input shape (64,)"),
+        ({"reconstruction_weight": -1}, ValueError, "reconstruction_weight must be"),
+        ({"reconstruction_weight": "much"}, ValueError, "reconstruction_weight must be"),
+    ],
+)
+def test_bad_constructor_arguments_are_explained(kwargs, error, words):
+    kwargs = {"extractor": dense_extractor(), **kwargs}
+    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+        keras_ganinit.GanInitModel(**kwargs)
+
+
+def test_an_extractor_that_cannot_be_mirrored_names_the_layer():
+    extractor = keras.Sequential([keras.Input((6,), dtype="int32"),
+                                  layers.Embedding(10, 4, name="tokens"), layers.Flatten()])
+    with pytest.raises(ValueError, match="'tokens' of class Embedding.*decoder="):
+        keras_ganinit.GanInitModel(extractor)
+
+
+def test_bad_compile_arguments_are_explained():
+    gan = keras_ganinit.GanInitModel(dense_extractor())
+    with pytest.raises(ValueError, match="does not take loss"):
+        gan.compile(loss="mse")
+    shared = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="same object"):
+        gan.compile(generator_optimizer=shared, discriminator_optimizer=shared)
+    with pytest.raises(ValueError, match="optimizer"):
+        gan.compile(generator_optimizer="no_such_optimizer")
