@@ -85,7 +85,9 @@ def main(argv=None):
     )
     gan = keras_ganinit.GanInitModel(extractor)
     gan.compile()
-    print(f"Pretraining on {len(x_train)} unlabeled digits, {args.pretrain_epochs} epochs")
+    print(
+        f"Pretraining on {len(x_train)} unlabeled digits, {args.pretrain_epochs} epochs"
+    )
     history = gan.fit(x_train, epochs=args.pretrain_epochs, batch_size=64, verbose=0)
     print(
         "  last epoch: "

@@ -35,7 +35,11 @@ _CONV_TRANSPOSE = {
     3: layers.Conv3DTranspose,
 }
 _UPSAMPLING = {1: layers.UpSampling1D, 2: layers.UpSampling2D, 3: layers.UpSampling3D}
-_ZERO_PADDING = {1: layers.ZeroPadding1D, 2: layers.ZeroPadding2D, 3: layers.ZeroPadding3D}
+_ZERO_PADDING = {
+    1: layers.ZeroPadding1D,
+    2: layers.ZeroPadding2D,
+    3: layers.ZeroPadding3D,
+}
 _CROPPING = {1: layers.Cropping1D, 2: layers.Cropping2D, 3: layers.Cropping3D}
 _CONV = (layers.Conv1D, layers.Conv2D, layers.Conv3D)
 _POOLING = (
@@ -176,8 +180,10 @@ def _mirror_layer(layer, in_shape, out_shape):
 
 
 def _spatial_axes(rank, data_format):
-    return list(range(2, 2 + rank)) if data_format == "channels_first" else list(
-        range(1, 1 + rank)
+    return (
+        list(range(2, 2 + rank))
+        if data_format == "channels_first"
+        else list(range(1, 1 + rank))
     )
 
 
@@ -221,31 +227,40 @@ def _mirror_conv(layer, in_shape, out_shape):
     data_format = layer.data_format
     padding = "same" if layer.padding == "causal" else layer.padding
     axes = _spatial_axes(rank, data_format)
-    output_padding = []
-    for i, axis in enumerate(axes):
-        stride, dilation = layer.strides[i], layer.dilation_rate[i]
-        choices = [
-            op
-            for op in range(max(stride, dilation))
-            if _transpose_length(
-                out_shape[axis], layer.kernel_size[i], stride, padding, dilation, op
-            )
-            == in_shape[axis]
-        ]
-        output_padding.append(choices[0] if choices else 0)
-    transpose = _CONV_TRANSPOSE[rank](
-        filters=in_shape[_channel_axis(data_format)],
-        kernel_size=layer.kernel_size,
-        strides=layer.strides,
-        padding=padding,
-        output_padding=tuple(output_padding),
-        dilation_rate=layer.dilation_rate,
-        data_format=data_format,
-        use_bias=layer.use_bias,
-        name=_mirror_name(layer),
-    )
-    shape = tuple(transpose.compute_output_shape(out_shape))
-    return [transpose, *_fit_spatial(shape, in_shape, rank, data_format, layer.name)]
+
+    def transpose(output_padding):
+        return _CONV_TRANSPOSE[rank](
+            filters=in_shape[_channel_axis(data_format)],
+            kernel_size=layer.kernel_size,
+            strides=layer.strides,
+            padding=padding,
+            output_padding=output_padding,
+            dilation_rate=layer.dilation_rate,
+            data_format=data_format,
+            use_bias=layer.use_bias,
+            name=_mirror_name(layer),
+        )
+
+    # Keras's own output size first; else the output_padding (< stride) that
+    # gives back each spatial size; whatever is still off is cropped or padded.
+    mirror = transpose(None)
+    shape = tuple(mirror.compute_output_shape(out_shape))
+    if shape != tuple(in_shape):
+        output_padding = []
+        for i, axis in enumerate(axes):
+            stride, dilation = layer.strides[i], layer.dilation_rate[i]
+            choices = [
+                op
+                for op in range(max(stride, dilation))
+                if _transpose_length(
+                    out_shape[axis], layer.kernel_size[i], stride, padding, dilation, op
+                )
+                == in_shape[axis]
+            ]
+            output_padding.append(choices[0] if choices else 0)
+        mirror = transpose(tuple(output_padding))
+        shape = tuple(mirror.compute_output_shape(out_shape))
+    return [mirror, *_fit_spatial(shape, in_shape, rank, data_format, layer.name)]
 
 
 def _mirror_pooling(layer, in_shape, out_shape):
@@ -277,7 +292,9 @@ def _mirror_global_pooling(layer, in_shape):
         mirrored.append(layers.Reshape(keep, name=f"{layer.name}_mirror_reshape"))
     mirrored.append(
         _UPSAMPLING[rank](
-            size[0] if rank == 1 else size, name=_mirror_name(layer), **upsampling_kwargs
+            size[0] if rank == 1 else size,
+            name=_mirror_name(layer),
+            **upsampling_kwargs,
         )
     )
     return mirrored

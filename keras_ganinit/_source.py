@@ -80,7 +80,8 @@ class _Snapshot:
             values = _variables_of(layer)
             if copy:
                 values = {
-                    k: np.array(keras.ops.convert_to_numpy(v)) for k, v in values.items()
+                    k: np.array(keras.ops.convert_to_numpy(v))
+                    for k, v in values.items()
                 }
             layers[layer.name] = (type(layer).__name__, values)
         return cls(description, layers)
@@ -112,8 +113,8 @@ class _Snapshot:
         if variable not in values:
             raise ValueError(
                 f"Layer {layer!r} ({class_name}) in {self.description} has no "
-                f"{variable}" + (" (was it built with use_bias=False?)"
-                                 if variable == "bias" else "")
+                f"{variable}"
+                + (" (was it built with use_bias=False?)" if variable == "bias" else "")
                 + f". Layers with a {variable}: "
                 + ", ".join(
                     repr(name) for name, (_, v) in self.layers.items() if variable in v
@@ -125,9 +126,7 @@ class _Snapshot:
 
 def snapshot_of_model(model):
     """A live view of `model` (a GanInitModel or any keras.Model)."""
-    return _Snapshot.of_model(
-        model, f"the in-memory model {model.name!r}", copy=False
-    )
+    return _Snapshot.of_model(model, f"the in-memory model {model.name!r}", copy=False)
 
 
 def snapshot_of_file(path):

@@ -9,7 +9,13 @@ from keras_ganinit._layers import single_input_shape
 from keras_ganinit._losses import discriminator_loss, generator_loss
 from keras_ganinit._mirror import build_mirror
 
-_FIXED_COMPILE_ARGS = ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")
+_FIXED_COMPILE_ARGS = (
+    "optimizer",
+    "loss",
+    "loss_weights",
+    "metrics",
+    "weighted_metrics",
+)
 
 
 def _default_optimizer():
@@ -122,7 +128,11 @@ class GanInitModel(keras.Model):
 
     @property
     def metrics(self):
-        return [self._d_loss_tracker, self._g_loss_tracker, self._reconstruction_tracker]
+        return [
+            self._d_loss_tracker,
+            self._g_loss_tracker,
+            self._reconstruction_tracker,
+        ]
 
     def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
         """Sets the two players' optimizers.
@@ -244,9 +254,14 @@ class GanInitModel(keras.Model):
         generated = self(x, training=training)
         fake_logits = self.discriminator(generated, training=training)
         loss, reconstruction = generator_loss(
-            fake_logits, generated, ops.cast(x, generated.dtype), self.reconstruction_weight
+            fake_logits,
+            generated,
+            ops.cast(x, generated.dtype),
+            self.reconstruction_weight,
         )
-        return loss + _total(self.extractor.losses + self.decoder.losses), reconstruction
+        return loss + _total(
+            self.extractor.losses + self.decoder.losses
+        ), reconstruction
 
     def _record_losses(self, d_loss, g_loss, reconstruction):
         self._d_loss_tracker.update_state(d_loss)

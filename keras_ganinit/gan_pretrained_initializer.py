@@ -63,7 +63,9 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
             raise ValueError(
                 f"variable must be 'kernel' or 'bias', but got {variable!r}."
             )
-        if layer is not None and (isinstance(layer, bool) or not isinstance(layer, (str, int))):
+        if layer is not None and (
+            isinstance(layer, bool) or not isinstance(layer, (str, int))
+        ):
             raise TypeError(
                 f"layer must be a layer name (str) or an integer index into the "
                 f"extractor's layers that own a kernel, but got "

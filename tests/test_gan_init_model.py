@@ -1,4 +1,4 @@
-"""GanInitModel: alternating GAN training in ordinary fit workflows, saved and loaded."""
+"""GanInitModel: alternating GAN training in ordinary fit workflows."""
 
 import csv
 import json
@@ -15,12 +15,16 @@ import keras_ganinit
 
 def kernels(*models):
     return [
-        keras.ops.convert_to_numpy(v).copy() for m in models for v in m.trainable_variables
+        keras.ops.convert_to_numpy(v).copy()
+        for m in models
+        for v in m.trainable_variables
     ]
 
 
 def changed(before, *models):
-    return [not np.array_equal(b, a) for b, a in zip(before, kernels(*models), strict=True)]
+    return [
+        not np.array_equal(b, a) for b, a in zip(before, kernels(*models), strict=True)
+    ]
 
 
 def test_fit_trains_both_players_and_logs_the_losses(trained_gan):
@@ -31,7 +35,9 @@ def test_fit_trains_both_players_and_logs_the_losses(trained_gan):
     assert trained_gan.discriminator_optimizer.iterations.numpy() == 3 * 29
 
 
-def test_parts_are_reachable_and_generator_gives_back_the_input_shape(trained_gan, digits):
+def test_parts_are_reachable_and_generator_gives_back_the_input_shape(
+    trained_gan, digits
+):
     assert trained_gan.extractor.name == "extractor"
     assert trained_gan.decoder.output_shape == (None, 64)
     assert trained_gan.discriminator.output_shape == (None, 1)
@@ -95,8 +101,14 @@ def test_validation_data_and_labels_datasets_and_pydataset(digits):
     x, y = digits
     gan = keras_ganinit.GanInitModel(dense_extractor())
     gan.compile()
-    history = gan.fit(x[:256], y[:256], validation_data=(x[256:384], y[256:384]),
-                      epochs=1, batch_size=64, verbose=0).history
+    history = gan.fit(
+        x[:256],
+        y[:256],
+        validation_data=(x[256:384], y[256:384]),
+        epochs=1,
+        batch_size=64,
+        verbose=0,
+    ).history
     assert {"val_d_loss", "val_g_loss", "val_reconstruction_loss"} <= set(history)
 
     dataset = tf.data.Dataset.from_tensor_slices((x[:256], y[:256])).batch(64)
@@ -141,21 +153,32 @@ def test_callbacks_behave_as_for_any_model(digits, tmp_path):
     assert isinstance(restored, keras_ganinit.GanInitModel)
 
 
-def test_save_and_load_round_trip_keeps_weights_outputs_and_compilation(saved_gan, digits):
+def test_save_and_load_round_trip_keeps_weights_outputs_and_compilation(
+    saved_gan, digits
+):
     path, gan = saved_gan
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded, keras_ganinit.GanInitModel)
     for a, b in zip(gan.weights, loaded.weights, strict=True):
         assert same(a, b)
-    assert same(gan.predict(digits[0][:32], verbose=0), loaded.predict(digits[0][:32], verbose=0))
+    assert same(
+        gan.predict(digits[0][:32], verbose=0),
+        loaded.predict(digits[0][:32], verbose=0),
+    )
     assert loaded.compiled
-    assert loaded.generator_optimizer.iterations.numpy() == gan.generator_optimizer.iterations.numpy()
+    assert (
+        loaded.generator_optimizer.iterations.numpy()
+        == gan.generator_optimizer.iterations.numpy()
+    )
     assert json.dumps(loaded.get_config(), sort_keys=True) == json.dumps(
         gan.get_config(), sort_keys=True
     )
     history = loaded.fit(digits[0][:256], epochs=1, batch_size=64, verbose=0).history
     assert np.isfinite(history["d_loss"][0])
-    assert loaded.generator_optimizer.iterations.numpy() == gan.generator_optimizer.iterations.numpy() + 4
+    assert (
+        loaded.generator_optimizer.iterations.numpy()
+        == gan.generator_optimizer.iterations.numpy() + 4
+    )
 
 
 def test_compile_defaults_and_custom_optimizers():
@@ -166,7 +189,9 @@ def test_compile_defaults_and_custom_optimizers():
         assert np.isclose(float(optimizer.learning_rate), 2e-4)
         assert np.isclose(optimizer.beta_1, 0.5)
     assert gan.generator_optimizer is not gan.discriminator_optimizer
-    gan.compile(generator_optimizer="sgd", discriminator_optimizer=keras.optimizers.RMSprop())
+    gan.compile(
+        generator_optimizer="sgd", discriminator_optimizer=keras.optimizers.RMSprop()
+    )
     assert isinstance(gan.generator_optimizer, keras.optimizers.SGD)
     assert isinstance(gan.discriminator_optimizer, keras.optimizers.RMSprop)
 
@@ -179,16 +204,28 @@ def test_conv2d_extractor_on_digit_images(digit_images, digits):
     assert np.all(np.isfinite(history["g_loss"]))
     assert gan.predict(digit_images[:4], verbose=0).shape == (4, 8, 8, 1)
     assert [type(layer).__name__ for layer in gan.discriminator.layers][0] == "Conv2D"
-    classifier = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        layers.Conv2D(8, 3, padding="same", activation="relu",
-                      kernel_initializer=gan.initializer("conv1")),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(16, 3, activation="relu", kernel_initializer=gan.initializer(1),
-                      bias_initializer=gan.initializer(1, variable="bias")),
-        layers.Flatten(),
-        layers.Dense(10, activation="softmax"),
-    ])
+    classifier = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(
+                8,
+                3,
+                padding="same",
+                activation="relu",
+                kernel_initializer=gan.initializer("conv1"),
+            ),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(
+                16,
+                3,
+                activation="relu",
+                kernel_initializer=gan.initializer(1),
+                bias_initializer=gan.initializer(1, variable="bias"),
+            ),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     assert same(classifier.layers[0].kernel, gan.extractor.get_layer("conv1").kernel)
     assert same(classifier.layers[2].kernel, gan.extractor.get_layer("conv2").kernel)
     assert same(classifier.layers[2].bias, gan.extractor.get_layer("conv2").bias)
@@ -198,11 +235,16 @@ def test_conv2d_extractor_on_digit_images(digit_images, digits):
 
 
 def test_user_discriminator_and_decoder_are_used(digits):
-    discriminator = keras.Sequential([keras.Input((64,)), layers.Dense(16, activation="relu"),
-                                      layers.Dense(1)], name="my_d")
-    decoder = keras.Sequential([keras.Input((32,)), layers.Dense(64)], name="my_decoder")
-    gan = keras_ganinit.GanInitModel(dense_extractor(), discriminator=discriminator,
-                                     decoder=decoder)
+    discriminator = keras.Sequential(
+        [keras.Input((64,)), layers.Dense(16, activation="relu"), layers.Dense(1)],
+        name="my_d",
+    )
+    decoder = keras.Sequential(
+        [keras.Input((32,)), layers.Dense(64)], name="my_decoder"
+    )
+    gan = keras_ganinit.GanInitModel(
+        dense_extractor(), discriminator=discriminator, decoder=decoder
+    )
     assert gan.discriminator is discriminator and gan.decoder is decoder
     gan.compile()
     before = kernels(decoder)
@@ -214,15 +256,32 @@ def test_user_discriminator_and_decoder_are_used(digits):
     "kwargs, error, words",
     [
         ({"extractor": "dense"}, TypeError, "must be a keras.Model"),
-        ({"extractor": keras.Sequential([layers.Dense(4)])}, ValueError, "no known input shape"),
-        ({"discriminator": keras.Sequential([keras.Input((64,)), layers.Dense(3)])},
-         ValueError, "one logit per sample"),
-        ({"discriminator": keras.Sequential([keras.Input((10,)), layers.Dense(1)])},
-         ValueError, "cannot take a batch"),
-        ({"decoder": keras.Sequential([keras.Input((32,)), layers.Dense(60)])},
-         ValueError, "extractor's input shape (64,)"),
+        (
+            {"extractor": keras.Sequential([layers.Dense(4)])},
+            ValueError,
+            "no known input shape",
+        ),
+        (
+            {"discriminator": keras.Sequential([keras.Input((64,)), layers.Dense(3)])},
+            ValueError,
+            "one logit per sample",
+        ),
+        (
+            {"discriminator": keras.Sequential([keras.Input((10,)), layers.Dense(1)])},
+            ValueError,
+            "cannot take a batch",
+        ),
+        (
+            {"decoder": keras.Sequential([keras.Input((32,)), layers.Dense(60)])},
+            ValueError,
+            "extractor's input shape (64,)",
+        ),
         ({"reconstruction_weight": -1}, ValueError, "reconstruction_weight must be"),
-        ({"reconstruction_weight": "much"}, ValueError, "reconstruction_weight must be"),
+        (
+            {"reconstruction_weight": "much"},
+            ValueError,
+            "reconstruction_weight must be",
+        ),
     ],
 )
 def test_bad_constructor_arguments_are_explained(kwargs, error, words):
@@ -232,8 +291,13 @@ def test_bad_constructor_arguments_are_explained(kwargs, error, words):
 
 
 def test_an_extractor_that_cannot_be_mirrored_names_the_layer():
-    extractor = keras.Sequential([keras.Input((6,), dtype="int32"),
-                                  layers.Embedding(10, 4, name="tokens"), layers.Flatten()])
+    extractor = keras.Sequential(
+        [
+            keras.Input((6,), dtype="int32"),
+            layers.Embedding(10, 4, name="tokens"),
+            layers.Flatten(),
+        ]
+    )
     with pytest.raises(ValueError, match="'tokens' of class Embedding.*decoder="):
         keras_ganinit.GanInitModel(extractor)
 

@@ -21,13 +21,23 @@ Init = keras_ganinit.GanPretrainedInitializer
 
 
 def classifier(source):
-    return keras.Sequential([
-        keras.Input((64,)),
-        layers.Dense(128, activation="relu", kernel_initializer=Init(source=source, layer="fe1"),
-                     bias_initializer=Init(source=source, layer="fe1", variable="bias")),
-        layers.Dense(32, activation="relu", kernel_initializer=Init(source=source, layer="fe2")),
-        layers.Dense(10, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((64,)),
+            layers.Dense(
+                128,
+                activation="relu",
+                kernel_initializer=Init(source=source, layer="fe1"),
+                bias_initializer=Init(source=source, layer="fe1", variable="bias"),
+            ),
+            layers.Dense(
+                32,
+                activation="relu",
+                kernel_initializer=Init(source=source, layer="fe2"),
+            ),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def digest(path):
@@ -104,10 +114,19 @@ def test_in_memory_source_is_read_at_call_time(digits):
 @pytest.mark.parametrize(
     "kwargs, shape, error, words",
     [
-        ({"layer": "fe1"}, (32, 128), ValueError,
-         r"'fe1' in the source file .* has kernel shape \(64, 128\), but the layer "
-         r"being initialized asks for \(32, 128\)"),
-        ({"layer": "fe9"}, (64, 128), ValueError, r"no layer named 'fe9'.*'fe1', 'fe2'"),
+        (
+            {"layer": "fe1"},
+            (32, 128),
+            ValueError,
+            r"'fe1' in the source file .* has kernel shape \(64, 128\), but the layer "
+            r"being initialized asks for \(32, 128\)",
+        ),
+        (
+            {"layer": "fe9"},
+            (64, 128),
+            ValueError,
+            r"no layer named 'fe9'.*'fe1', 'fe2'",
+        ),
         ({"layer": 2}, (64, 128), ValueError, r"layer=2 is out of range.*2 layers"),
         ({"layer": None}, (64, 128), ValueError, "needs both source= .* and layer="),
     ],
@@ -122,11 +141,17 @@ def test_missing_and_unreadable_sources_name_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="gone.keras.*cannot be found"):
         Init(source=missing, layer="fe1")((64, 128))
     with pytest.raises(FileNotFoundError, match="gone.keras"):
-        keras.Sequential([keras.Input((64,)),
-                          layers.Dense(128, kernel_initializer=Init(missing, "fe1"))])
+        keras.Sequential(
+            [
+                keras.Input((64,)),
+                layers.Dense(128, kernel_initializer=Init(missing, "fe1")),
+            ]
+        )
     garbage = tmp_path / "garbage.keras"
     garbage.write_bytes(b"not a zip file")
-    with pytest.raises(ValueError, match="Cannot read the pretrained source .*garbage.keras"):
+    with pytest.raises(
+        ValueError, match="Cannot read the pretrained source .*garbage.keras"
+    ):
         Init(source=str(garbage), layer="fe1")((64, 128))
     assert garbage.read_bytes() == b"not a zip file"
 
@@ -141,7 +166,9 @@ def test_bad_arguments_are_explained(saved_gan):
         Init(source=42, layer="fe1")
     with pytest.raises(ValueError, match="no layer named 'nope'"):
         gan.initializer("nope")
-    no_bias = keras.Sequential([keras.Input((4,)), layers.Dense(2, use_bias=False, name="nb")])
+    no_bias = keras.Sequential(
+        [keras.Input((4,)), layers.Dense(2, use_bias=False, name="nb")]
+    )
     with pytest.raises(ValueError, match="has no bias .*use_bias=False"):
         Init(no_bias, "nb", variable="bias")
 
@@ -158,7 +185,9 @@ def test_config_is_plain_json_and_round_trips(saved_gan):
     assert keras.initializers.serialize(Init(path, "fe1"))["registered_name"] == (
         "keras_ganinit>GanPretrainedInitializer"
     )
-    assert isinstance(keras.initializers.get("keras_ganinit>GanPretrainedInitializer"), Init)
+    assert isinstance(
+        keras.initializers.get("keras_ganinit>GanPretrainedInitializer"), Init
+    )
 
 
 def test_clone_model_recreates_the_pretrained_kernels(saved_gan):
@@ -191,7 +220,8 @@ SUBPROCESS = textwrap.dedent(
         for i, path in enumerate(sys.argv[2:]):
             out[str(i)] = keras.saving.load_model(path).predict(x, verbose=0)
     np.savez(sys.argv[1], **out)
-    ours = [str(w.message) for w in caught if "GanPretrainedInitializer" in str(w.message)]
+    ours = [str(w.message) for w in caught]
+    ours = [m for m in ours if "GanPretrainedInitializer" in m]
     print(json.dumps(ours))
     """
 )
@@ -202,7 +232,9 @@ def load_elsewhere(tmp_path, paths):
     result = tmp_path / f"predictions_{len(list(tmp_path.iterdir()))}.npz"
     completed = subprocess.run(
         [sys.executable, "-c", SUBPROCESS, str(result), *map(str, paths)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return np.load(result), json.loads(completed.stdout.strip().splitlines()[-1])
@@ -214,11 +246,17 @@ def test_saved_models_load_in_a_new_process_with_and_without_the_source(
     source = str(tmp_path / "pretrained.keras")
     shutil.copy(saved_gan[0], source)
     from_file = classifier(source)
-    from_memory = keras.Sequential([
-        keras.Input((64,)),
-        layers.Dense(128, activation="relu", kernel_initializer=saved_gan[1].initializer("fe1")),
-        layers.Dense(10, activation="softmax"),
-    ])
+    from_memory = keras.Sequential(
+        [
+            keras.Input((64,)),
+            layers.Dense(
+                128,
+                activation="relu",
+                kernel_initializer=saved_gan[1].initializer("fe1"),
+            ),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     for model in (from_file, from_memory):
         model.compile("adam", "sparse_categorical_crossentropy")
         model.fit(digits[0][:256], digits[1][:256], epochs=1, verbose=0)
