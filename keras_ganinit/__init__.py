@@ -6,6 +6,7 @@ start a supervised model from its weights (`GanPretrainedInitializer`).
 
 from keras_ganinit.gan_init_model import GanInitModel
 from keras_ganinit.gan_pretrained_initializer import GanPretrainedInitializer
+from keras_ganinit.lsuv import lsuv
 
 __version__ = "0.1.0"
 
@@ -13,4 +14,5 @@ __all__ = [
     "GanInitModel",
     "GanPretrainedInitializer",
     "__version__",
+    "lsuv",
 ]

@@ -11,7 +11,7 @@ import tensorflow as tf
 def train_step(model, data):
     """One alternating update: the discriminator first, then the generator."""
     x = model._inputs_from(data)
-    generated = model(x, training=True)
+    generated = model._generate(x, training=True)
     with tf.GradientTape() as tape:
         d_loss = model._discriminator_loss(x, generated, training=True)
     variables = model.discriminator.trainable_variables

@@ -18,6 +18,14 @@ _FIXED_COMPILE_ARGS = (
 )
 
 
+PRESETS = {
+    # The research paper's form: adversarial loss only.
+    "paper": {"reconstruction_weight": 0.0, "input_noise": 0.0},
+    # What measured best in benchmarks/init_quality.py (docs/benchmarks.md).
+    "default": {"reconstruction_weight": 1.0, "input_noise": 0.0},
+}
+
+
 def _default_optimizer():
     return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
 
@@ -78,10 +86,21 @@ class GanInitModel(keras.Model):
         extractor,
         discriminator=None,
         decoder=None,
-        reconstruction_weight=0.0,
+        reconstruction_weight=None,
+        input_noise=None,
+        preset="default",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if preset not in PRESETS:
+            raise ValueError(
+                f"preset must be one of {sorted(PRESETS)}, but got {preset!r}. "
+                f"'paper' is the research paper's form, 'default' the measured best."
+            )
+        if reconstruction_weight is None:
+            reconstruction_weight = PRESETS[preset]["reconstruction_weight"]
+        if input_noise is None:
+            input_noise = PRESETS[preset]["input_noise"]
         input_shape = single_input_shape(extractor, "extractor")
         feature_shape = tuple(extractor.outputs[0].shape[1:])
         if decoder is None:
@@ -92,19 +111,22 @@ class GanInitModel(keras.Model):
             discriminator = default_discriminator(input_shape)
         else:
             check_discriminator(discriminator, input_shape)
-        try:
-            reconstruction_weight = float(reconstruction_weight)
-        except (TypeError, ValueError):
-            reconstruction_weight = -1.0
-        if not reconstruction_weight >= 0.0:
-            raise ValueError(
-                f"reconstruction_weight must be a number >= 0 (0 for a pure GAN), "
-                f"but got {reconstruction_weight!r}."
-            )
+        reconstruction_weight = _non_negative(
+            reconstruction_weight, "reconstruction_weight", "0 for a pure GAN"
+        )
+        input_noise = _non_negative(
+            input_noise,
+            "input_noise",
+            "the standard deviation of Gaussian noise added to the generator's "
+            "input while training; 0 for none",
+        )
         self.extractor = extractor
         self.decoder = decoder
         self.discriminator = discriminator
         self.reconstruction_weight = reconstruction_weight
+        self.input_noise = input_noise
+        self.preset = preset
+        self._noise_seed = keras.random.SeedGenerator(0)
         self.generator_optimizer = None
         self.discriminator_optimizer = None
         self._d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -227,6 +249,8 @@ class GanInitModel(keras.Model):
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "reconstruction_weight": self.reconstruction_weight,
+            "input_noise": self.input_noise,
+            "preset": self.preset,
         }
 
     @classmethod
@@ -244,6 +268,14 @@ class GanInitModel(keras.Model):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return x
 
+    def _generate(self, x, training):
+        """The generator's output; while training, from a noisy input if asked."""
+        if training and self.input_noise > 0.0:
+            x = x + self.input_noise * keras.random.normal(
+                ops.shape(x), dtype=x.dtype, seed=self._noise_seed
+            )
+        return self(x, training=training)
+
     def _discriminator_loss(self, x, generated, training):
         real_logits = self.discriminator(x, training=training)
         fake_logits = self.discriminator(generated, training=training)
@@ -251,7 +283,7 @@ class GanInitModel(keras.Model):
         return loss + _total(self.discriminator.losses)
 
     def _generator_loss(self, x, training):
-        generated = self(x, training=training)
+        generated = self._generate(x, training)
         fake_logits = self.discriminator(generated, training=training)
         loss, reconstruction = generator_loss(
             fake_logits,
@@ -268,6 +300,18 @@ class GanInitModel(keras.Model):
         self._g_loss_tracker.update_state(g_loss)
         self._reconstruction_tracker.update_state(reconstruction)
         return {metric.name: metric.result() for metric in self.metrics}
+
+
+def _non_negative(value, name, meaning):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number >= 0.0:
+        raise ValueError(
+            f"{name} must be a number >= 0 ({meaning}), but got {value!r}."
+        )
+    return number
 
 
 def _check_decoder(decoder, feature_shape, input_shape):

@@ -8,6 +8,7 @@ def test_every_public_name_imports():
         "GanInitModel",
         "GanPretrainedInitializer",
         "__version__",
+        "lsuv",
     ]
     for name in keras_ganinit.__all__:
         assert getattr(keras_ganinit, name) is not None

@@ -11,6 +11,7 @@ from conftest import conv_extractor, dense_extractor, same
 from keras import layers
 
 import keras_ganinit
+from keras_ganinit.gan_init_model import PRESETS
 
 
 def kernels(*models):
@@ -311,3 +312,26 @@ def test_bad_compile_arguments_are_explained():
         gan.compile(generator_optimizer=shared, discriminator_optimizer=shared)
     with pytest.raises(ValueError, match="optimizer"):
         gan.compile(generator_optimizer="no_such_optimizer")
+
+
+def test_presets_set_the_defaults_and_explicit_arguments_win():
+    paper = keras_ganinit.GanInitModel(dense_extractor(), preset="paper")
+    assert (paper.reconstruction_weight, paper.input_noise) == (0.0, 0.0)
+    default = keras_ganinit.GanInitModel(dense_extractor())
+    assert default.preset == "default"
+    assert default.reconstruction_weight == PRESETS["default"]["reconstruction_weight"]
+    mixed = keras_ganinit.GanInitModel(
+        dense_extractor(), preset="paper", reconstruction_weight=2.0, input_noise=0.1
+    )
+    assert (mixed.reconstruction_weight, mixed.input_noise) == (2.0, 0.1)
+    config = mixed.get_config()
+    assert (config["preset"], config["reconstruction_weight"]) == ("paper", 2.0)
+
+
+def test_input_noise_trains_and_evaluation_stays_deterministic(digits):
+    gan = keras_ganinit.GanInitModel(dense_extractor(), input_noise=0.2)
+    gan.compile()
+    history = gan.fit(digits[0][:256], epochs=1, verbose=0).history
+    assert np.isfinite(history["g_loss"][0])
+    first = gan.evaluate(digits[0][:64], verbose=0, return_dict=True)
+    assert first == gan.evaluate(digits[0][:64], verbose=0, return_dict=True)

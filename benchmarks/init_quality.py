@@ -1,0 +1,457 @@
+"""Initialization quality: GAN init against the standard initializers, side by side.
+
+Trains the same shallow classifier from every initializer on real data and
+reports validation accuracy at epochs 1, 3, 10 and last, the epochs needed to
+reach HeNormal's final accuracy, diverged runs, and wall times. Writes
+`docs/benchmarks.md` and learning-curve PNGs under `docs/benchmarks/`.
+
+    python benchmarks/init_quality.py --quick        # < 10 min on 2 CPUs (CI)
+    python benchmarks/init_quality.py                # the full grid (hours)
+    python benchmarks/init_quality.py --cells digits-mlp-relu-adam-all --seeds 5
+
+Every cell of the grid is dataset x network x activation x optimizer x label
+fraction. Pretraining (autoencoder and GAN variants) sees all training inputs
+without labels; supervised training sees the labelled fraction.
+"""
+
+import argparse
+import datetime
+import itertools
+import json
+import os
+import platform
+import sys
+import time
+
+import keras
+import numpy as np
+from keras import layers
+
+import keras_ganinit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# name -> (kind, argument). "random": a Keras initializer; "lsuv": orthogonal +
+# LSUV; "autoencoder": the extractor and its mirror trained on L1 reconstruction;
+# "gan": GanInitModel with these keyword arguments.
+METHODS = {
+    "RandomNormal(0.02)": ("random", keras.initializers.RandomNormal, {"stddev": 0.02}),
+    "LecunNormal": ("random", keras.initializers.LecunNormal, {}),
+    "GlorotUniform": ("random", keras.initializers.GlorotUniform, {}),
+    "HeNormal": ("random", keras.initializers.HeNormal, {}),
+    "Orthogonal": ("random", keras.initializers.Orthogonal, {}),
+    "LSUV": ("lsuv", None, {}),
+    "Autoencoder": ("autoencoder", None, {}),
+    "GAN (paper)": ("gan", None, {"preset": "paper"}),
+    "GAN (default)": ("gan", None, {}),
+}
+BASELINE = "HeNormal"
+
+
+def load(dataset, seed):
+    """(x_train, y_train, x_test, y_test, image_shape) as float32 / int32."""
+    if dataset == "digits":
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
+        data = load_digits()
+        x = (data.data / 16.0).astype("float32")
+        x_train, x_test, y_train, y_test = train_test_split(
+            x, data.target, test_size=0.3, random_state=0, stratify=data.target
+        )
+        return x_train, y_train, x_test, y_test, (8, 8, 1)
+    import mnist1d
+
+    args = mnist1d.data.get_dataset_args()
+    args.num_samples = 50_000 if dataset == "mnist1d-40k" else 5_000
+    data = mnist1d.data.make_dataset(args)
+    return (
+        data["x"].astype("float32"),
+        data["y"],
+        data["x_test"].astype("float32"),
+        data["y_test"],
+        (40, 1),
+    )
+
+
+def hidden_layers(network, activation, image_shape, initializer):
+    """The extractor's layers: what the classifier starts with."""
+    init = initializer
+    if network == "mlp":
+        return [
+            layers.Dense(
+                64, activation=activation, kernel_initializer=init(), name="h1"
+            ),
+            layers.Dense(
+                32, activation=activation, kernel_initializer=init(), name="h2"
+            ),
+        ]
+    conv = layers.Conv2D if len(image_shape) == 3 else layers.Conv1D
+    pool = layers.MaxPooling2D if len(image_shape) == 3 else layers.MaxPooling1D
+    kernel = 3 if len(image_shape) == 3 else 5
+    return [
+        layers.Reshape(image_shape, name="image"),
+        conv(
+            16,
+            kernel,
+            padding="same",
+            activation=activation,
+            kernel_initializer=init(),
+            name="h1",
+        ),
+        pool(2, name="pool"),
+        conv(32, 3, activation=activation, kernel_initializer=init(), name="h2"),
+        layers.Flatten(name="flat"),
+    ]
+
+
+def extractor(cell, features, image_shape, initializer):
+    return keras.Sequential(
+        [
+            keras.Input((features,)),
+            *hidden_layers(
+                cell["network"], cell["activation"], image_shape, initializer
+            ),
+        ],
+        name="extractor",
+    )
+
+
+def pretrain(method, cell, x_train, image_shape, seed, epochs):
+    """Returns (extractor weights by layer name, pretraining seconds)."""
+    kind, initializer, kwargs = METHODS[method]
+    keras.utils.set_random_seed(seed)
+    start = time.perf_counter()
+    if kind == "random":
+        model = extractor(
+            cell, x_train.shape[1], image_shape, lambda: initializer(**kwargs)
+        )
+    elif kind == "lsuv":
+        model = extractor(
+            cell, x_train.shape[1], image_shape, keras.initializers.Orthogonal
+        )
+        keras_ganinit.lsuv(model, x_train[:512])
+    else:
+        model = extractor(
+            cell, x_train.shape[1], image_shape, keras.initializers.GlorotUniform
+        )
+        if kind == "autoencoder":
+            gan = keras_ganinit.GanInitModel(model)
+            auto = keras.Sequential([model, gan.decoder])
+            auto.compile(keras.optimizers.Adam(1e-3), "mae")
+            auto.fit(x_train, x_train, epochs=epochs, batch_size=64, verbose=0)
+        else:
+            gan = keras_ganinit.GanInitModel(model, **kwargs)
+            gan.compile()
+            gan.fit(x_train, epochs=epochs, batch_size=64, verbose=0)
+            model = gan.extractor
+    weights = {layer.name: layer.get_weights() for layer in model.layers}
+    return weights, time.perf_counter() - start
+
+
+def train(cell, weights, data, seed, epochs):
+    """Supervised training from `weights`: (val accuracy per epoch, diverged, s)."""
+    x_train, y_train, x_test, y_test, image_shape = data
+    keras.utils.set_random_seed(seed)
+    body = hidden_layers(
+        cell["network"],
+        cell["activation"],
+        image_shape,
+        keras.initializers.GlorotUniform,
+    )
+    model = keras.Sequential(
+        [
+            keras.Input((x_train.shape[1],)),
+            *body,
+            layers.Dense(
+                10,
+                activation="softmax",
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+            ),
+        ]
+    )
+    for layer in body:
+        layer.set_weights(weights[layer.name])
+    optimizer = (
+        keras.optimizers.Adam(1e-3)
+        if cell["optimizer"] == "adam"
+        else keras.optimizers.SGD(0.05)
+    )
+    model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    n = int(len(x_train) * cell["labels"])
+    start = time.perf_counter()
+    history = model.fit(
+        x_train[:n],
+        y_train[:n],
+        epochs=epochs,
+        batch_size=64,
+        validation_data=(x_test, y_test),
+        verbose=0,
+    ).history
+    seconds = time.perf_counter() - start
+    losses = np.asarray(history["loss"])
+    diverged = bool(not np.all(np.isfinite(losses)) or losses.max() > 100 * losses[0])
+    accuracy = np.nan_to_num(np.asarray(history["val_accuracy"]), nan=0.0)
+    return accuracy, diverged, seconds
+
+
+def cell_name(cell):
+    labels = "all" if cell["labels"] == 1.0 else f"{int(cell['labels'] * 100)}pct"
+    return "-".join(
+        [
+            cell["dataset"],
+            cell["network"],
+            cell["activation"],
+            cell["optimizer"],
+            labels,
+        ]
+    )
+
+
+def grid(quick):
+    if quick:
+        return [
+            dict(
+                dataset="digits",
+                network="mlp",
+                activation="relu",
+                optimizer="adam",
+                labels=1.0,
+            )
+        ]
+    cells = []
+    for dataset, network, activation, optimizer, labels in itertools.product(
+        ["digits", "mnist1d", "mnist1d-40k"],
+        ["mlp", "cnn"],
+        ["relu", "tanh"],
+        ["adam", "sgd"],
+        [1.0, 0.1],
+    ):
+        cells.append(
+            dict(
+                dataset=dataset,
+                network=network,
+                activation=activation,
+                optimizer=optimizer,
+                labels=labels,
+            )
+        )
+    return cells
+
+
+def run_cell(cell, seeds, epochs, pretrain_epochs, methods):
+    data = load(cell["dataset"], 0)
+    results = {}
+    for method in methods:
+        runs = []
+        for seed in seeds:
+            weights, pre_s = pretrain(
+                method, cell, data[0], data[4], seed, pretrain_epochs
+            )
+            accuracy, diverged, train_s = train(cell, weights, data, seed, epochs)
+            runs.append(
+                dict(
+                    accuracy=accuracy.tolist(),
+                    diverged=diverged,
+                    pretrain_s=pre_s,
+                    train_s=train_s,
+                )
+            )
+        results[method] = runs
+        acc = np.array([r["accuracy"] for r in runs])
+        print(
+            f"  {method:<20} epoch 1/3/last: "
+            + " ".join(
+                f"{acc[:, min(e, epochs) - 1].mean():.3f}" for e in (1, 3, epochs)
+            ),
+            flush=True,
+        )
+    return results
+
+
+def summarize(results, epochs):
+    """Per method: means/stds at epochs 1, 3, 10, last; epochs to He's final."""
+    he_final = np.mean([r["accuracy"][-1] for r in results[BASELINE]])
+    summary = {}
+    for method, runs in results.items():
+        acc = np.array([r["accuracy"] for r in runs])
+        mean = acc.mean(0)
+        reached = np.nonzero(mean >= he_final - 1e-9)[0]
+        summary[method] = dict(
+            at={
+                e: (acc[:, e - 1].mean(), acc[:, e - 1].std())
+                for e in sorted({1, 3, 10, epochs})
+                if e <= epochs
+            },
+            to_he=int(reached[0]) + 1 if len(reached) else None,
+            diverged=sum(r["diverged"] for r in runs),
+            runs=len(runs),
+            pretrain_s=float(np.mean([r["pretrain_s"] for r in runs])),
+            train_s=float(np.mean([r["train_s"] for r in runs])),
+            curve=mean.tolist(),
+        )
+    return summary
+
+
+def verdict(summary, method="GAN (default)", epoch=3):
+    """(best at `epoch`?, within 2 std of the best standard initializer?)."""
+    standard = [m for m, (kind, _, _) in METHODS.items() if kind == "random"] + ["LSUV"]
+    means = {m: s["at"][epoch][0] for m, s in summary.items() if epoch in s["at"]}
+    if method not in means:
+        return None, None
+    best = max(means, key=means.get)
+    best_standard = max((m for m in standard if m in means), key=means.get)
+    gap = means[best_standard] - means[method]
+    std = summary[best_standard]["at"][epoch][1]
+    return best == method, gap <= 2 * std + 1e-9
+
+
+def plot(name, summary, out_dir):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 4))
+    for method, s in summary.items():
+        style = "-" if method.startswith("GAN") else "--"
+        axis.plot(range(1, len(s["curve"]) + 1), s["curve"], style, label=method)
+    axis.set(title=name, xlabel="epoch", ylabel="validation accuracy (mean)")
+    axis.legend(fontsize=7)
+    axis.grid(alpha=0.3)
+    path = os.path.join(out_dir, f"{name}.png")
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return path
+
+
+def write_report(all_summaries, args, out_md, out_dir, elapsed):
+    lines = [
+        "# Initialization quality benchmark",
+        "",
+        f"Produced by `python benchmarks/init_quality.py {' '.join(args.argv)}` on "
+        f"{datetime.date.today().isoformat()}, {platform.platform()}, "
+        f"{os.cpu_count()} CPUs, Keras {keras.__version__} "
+        f"({keras.backend.backend()}), in {elapsed / 60:.1f} minutes. "
+        f"Seeds: {len(args.seeds)}; supervised epochs: {args.epochs}; pretraining "
+        f"epochs: {args.pretrain_epochs}.",
+        "",
+        "Validation accuracy, mean ± std over seeds. 'to He' = first epoch whose "
+        "mean reaches HeNormal's final mean accuracy (- if never). 'div' = "
+        "diverged runs (NaN or exploding loss). Times are per run, in seconds.",
+        "",
+    ]
+    wins = within = counted = 0
+    for name, summary in all_summaries.items():
+        best, ok = verdict(summary)
+        if best is not None:
+            counted += 1
+            wins += bool(best)
+            within += bool(ok)
+        epochs_shown = list(next(iter(summary.values()))["at"])
+        lines += [
+            f"## {name}",
+            "",
+            f"![{name}](benchmarks/{name}.png)",
+            "",
+            "| initializer | "
+            + " | ".join(f"epoch {e}" for e in epochs_shown)
+            + " | to He | div | pretrain s | train s |",
+            "|---" * (len(epochs_shown) + 5) + "|",
+        ]
+        for method, s in summary.items():
+            cells = [f"{m:.3f} ± {sd:.3f}" for m, sd in s["at"].values()]
+            lines.append(
+                f"| {method} | "
+                + " | ".join(cells)
+                + f" | {s['to_he'] or '-'} | {s['diverged']}/{s['runs']} | "
+                f"{s['pretrain_s']:.1f} | {s['train_s']:.1f} |"
+            )
+        lines.append("")
+    lines[8:8] = [
+        f"**Goal check** (GAN (default) best at epoch 3 in >= 60% of cells, never "
+        f"more than 2 std below the best standard initializer, never diverging): "
+        f"best in {wins}/{counted} cells; within 2 std in {within}/{counted}.",
+        "",
+    ]
+    with open(out_md, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one digits cell, 2 seeds, few epochs (CI smoke test)",
+    )
+    parser.add_argument("--cells", nargs="*", help="only these cell names")
+    parser.add_argument("--methods", nargs="*", default=list(METHODS))
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--pretrain-epochs", type=int, default=None)
+    parser.add_argument(
+        "--out",
+        default=os.path.join(ROOT, "docs"),
+        help="folder for benchmarks.md and benchmarks/*.png",
+    )
+    args = parser.parse_args(argv)
+    args.argv = argv
+    args.seeds = list(range(args.seeds or (2 if args.quick else 3)))
+    args.epochs = args.epochs or (5 if args.quick else 15)
+    args.pretrain_epochs = args.pretrain_epochs or (5 if args.quick else 30)
+    unknown = set(args.methods) - set(METHODS)
+    if unknown or BASELINE not in args.methods:
+        parser.error(
+            f"--methods must include {BASELINE!r} and come from "
+            f"{list(METHODS)}; unknown: {sorted(unknown)}"
+        )
+    cells = grid(args.quick)
+    if args.cells:
+        cells = [c for c in grid(False) + grid(True) if cell_name(c) in args.cells]
+        cells = list({cell_name(c): c for c in cells}.values())
+        if not cells:
+            parser.error(
+                "no cell matches --cells; names look like "
+                "digits-mlp-relu-adam-all or mnist1d-cnn-tanh-sgd-10pct"
+            )
+    out_dir = os.path.join(args.out, "benchmarks")
+    os.makedirs(out_dir, exist_ok=True)
+    start = time.perf_counter()
+    summaries, raw = {}, {}
+    for cell in cells:
+        name = cell_name(cell)
+        print(f"{name}", flush=True)
+        raw[name] = run_cell(
+            cell, args.seeds, args.epochs, args.pretrain_epochs, args.methods
+        )
+        summaries[name] = summarize(raw[name], args.epochs)
+        plot(name, summaries[name], out_dir)
+        with open(os.path.join(out_dir, "results.json"), "w") as handle:
+            json.dump(raw, handle)
+        write_report(
+            summaries,
+            args,
+            os.path.join(args.out, "benchmarks.md"),
+            out_dir,
+            time.perf_counter() - start,
+        )
+    for name, summary in summaries.items():
+        best, ok = verdict(summary)
+        ratio = (
+            summary["GAN (default)"]["at"][3][0] / summary[BASELINE]["at"][3][0]
+            if "GAN (default)" in summary
+            else float("nan")
+        )
+        print(
+            f"{name}: GAN (default) / HeNormal accuracy at epoch 3 = {ratio:.3f}; "
+            f"best: {best}; within 2 std of best standard: {ok}"
+        )
+    return summaries
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""lsuv(): unit output variance per layer on real data, directions kept."""
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+import keras_ganinit
+
+
+def pre_activations(model, x):
+    out = []
+    for layer in model.layers:
+        pre = x @ layer.kernel.numpy() + layer.bias.numpy()
+        out.append(pre)
+        x = layer.activation(pre).numpy()
+    return out
+
+
+def test_every_layer_reaches_unit_variance_and_keeps_its_direction(digits):
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            layers.Dense(64, activation="tanh", kernel_initializer="orthogonal"),
+            layers.Dense(
+                32,
+                activation="relu",
+                kernel_initializer=keras.initializers.RandomNormal(0, 3),
+            ),
+        ]
+    )
+    before = [layer.kernel.numpy().ravel() for layer in model.layers]
+    x = digits[0][:512]
+    assert abs(np.std(pre_activations(model, x)[1]) - 1.0) > 0.5
+    assert keras_ganinit.lsuv(model, x) is model
+    for pre in pre_activations(model, x):
+        assert abs(np.std(pre) - 1.0) <= 0.02
+    for old, layer in zip(before, model.layers, strict=True):
+        new = layer.kernel.numpy().ravel()
+        cosine = old @ new / (np.linalg.norm(old) * np.linalg.norm(new))
+        assert cosine > 0.9999
+
+
+def test_conv_layers_are_rescaled_too(digit_images):
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(8, 3, activation="relu", kernel_initializer="orthogonal"),
+            layers.Flatten(),
+            layers.Dense(10),
+        ]
+    )
+    keras_ganinit.lsuv(model, digit_images[:256], target_std=0.5)
+    probe = keras.Model(model.inputs, model.layers[-1].output)
+    assert abs(np.std(probe(digit_images[:256]).numpy()) - 0.5) <= 0.02
+
+
+def test_bad_inputs_are_explained(digits):
+    with pytest.raises(TypeError, match="built keras.Model"):
+        keras_ganinit.lsuv(layers.Dense(3), digits[0][:10])
+    model = keras.Sequential([keras.Input((64,)), layers.Dense(4)])
+    with pytest.raises(ValueError, match="constant"):
+        keras_ganinit.lsuv(model, np.zeros((16, 64), "float32"))
+    with pytest.raises(ValueError, match="no layer with a kernel"):
+        keras_ganinit.lsuv(
+            keras.Sequential([keras.Input((4,)), layers.ReLU()]), np.ones((4, 4))
+        )
