@@ -32,9 +32,11 @@ import keras_ganinit
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-# name -> (kind, argument). "random": a Keras initializer; "lsuv": orthogonal +
-# LSUV; "autoencoder": the extractor and its mirror trained on L1 reconstruction;
-# "gan": GanInitModel with these keyword arguments.
+# name -> (kind, initializer, keyword arguments). "random": a Keras initializer;
+# "lsuv": Orthogonal + LSUV; "autoencoder": the extractor and its mirror trained
+# on L1 reconstruction; "gan": GanInitModel with these keyword arguments;
+# "gan+lsuv" / "gan+orth+lsuv": the same, then the kernels rescaled by LSUV
+# (after replacing each kernel by its nearest orthogonal matrix, for "orth").
 METHODS = {
     "RandomNormal(0.02)": ("random", keras.initializers.RandomNormal, {"stddev": 0.02}),
     "LecunNormal": ("random", keras.initializers.LecunNormal, {}),
@@ -46,6 +48,14 @@ METHODS = {
     "GAN (paper)": ("gan", None, {"preset": "paper"}),
     "GAN (default)": ("gan", None, {}),
 }
+# Ablations of the GAN's options, run with --ablations.
+ABLATIONS = {
+    "GAN rw5": ("gan", None, {"reconstruction_weight": 5.0}),
+    "GAN rw1 noise0.1": ("gan", None, {"input_noise": 0.1}),
+    "GAN (default)+LSUV": ("gan+lsuv", None, {}),
+    "GAN (default)+orth+LSUV": ("gan+orth+lsuv", None, {}),
+}
+METHODS.update(ABLATIONS)
 BASELINE = "HeNormal"
 
 
@@ -146,8 +156,21 @@ def pretrain(method, cell, x_train, image_shape, seed, epochs):
             gan.compile()
             gan.fit(x_train, epochs=epochs, batch_size=64, verbose=0)
             model = gan.extractor
+            if kind == "gan+orth+lsuv":
+                for layer in model.layers:
+                    if getattr(layer, "kernel", None) is not None:
+                        layer.kernel.assign(nearest_orthogonal(layer.kernel.numpy()))
+            if kind != "gan":
+                keras_ganinit.lsuv(model, x_train[:512])
     weights = {layer.name: layer.get_weights() for layer in model.layers}
     return weights, time.perf_counter() - start
+
+
+def nearest_orthogonal(kernel):
+    """U V^T of the kernel's SVD (as a fan_in x fan_out matrix): same subspaces."""
+    matrix = kernel.reshape(-1, kernel.shape[-1])
+    u, _, vt = np.linalg.svd(matrix, full_matrices=False)
+    return (u @ vt).reshape(kernel.shape)
 
 
 def train(cell, weights, data, seed, epochs):
@@ -296,7 +319,7 @@ def summarize(results, epochs):
 
 def verdict(summary, method="GAN (default)", epoch=3):
     """(best at `epoch`?, within 2 std of the best standard initializer?)."""
-    standard = [m for m, (kind, _, _) in METHODS.items() if kind == "random"] + ["LSUV"]
+    standard = [m for m, (kind, _, _) in METHODS.items() if kind in ("random", "lsuv")]
     means = {m: s["at"][epoch][0] for m, s in summary.items() if epoch in s["at"]}
     if method not in means:
         return None, None
@@ -343,6 +366,7 @@ def write_report(all_summaries, args, out_md, out_dir, elapsed):
         "diverged runs (NaN or exploding loss). Times are per run, in seconds.",
         "",
     ]
+    header_length = len(lines)
     wins = within = counted = 0
     for name, summary in all_summaries.items():
         best, ok = verdict(summary)
@@ -370,7 +394,7 @@ def write_report(all_summaries, args, out_md, out_dir, elapsed):
                 f"{s['pretrain_s']:.1f} | {s['train_s']:.1f} |"
             )
         lines.append("")
-    lines[8:8] = [
+    lines[header_length:header_length] = [
         f"**Goal check** (GAN (default) best at epoch 3 in >= 60% of cells, never "
         f"more than 2 std below the best standard initializer, never diverging): "
         f"best in {wins}/{counted} cells; within 2 std in {within}/{counted}.",
@@ -389,7 +413,15 @@ def main(argv=None):
         help="one digits cell, 2 seeds, few epochs (CI smoke test)",
     )
     parser.add_argument("--cells", nargs="*", help="only these cell names")
-    parser.add_argument("--methods", nargs="*", default=list(METHODS))
+    parser.add_argument(
+        "--methods",
+        nargs="*",
+        default=None,
+        help="default: every method but the ablations",
+    )
+    parser.add_argument(
+        "--ablations", action="store_true", help="also run the GAN option ablations"
+    )
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--pretrain-epochs", type=int, default=None)
@@ -403,6 +435,8 @@ def main(argv=None):
     args.seeds = list(range(args.seeds or (2 if args.quick else 3)))
     args.epochs = args.epochs or (5 if args.quick else 15)
     args.pretrain_epochs = args.pretrain_epochs or (5 if args.quick else 30)
+    if args.methods is None:
+        args.methods = [m for m in METHODS if m not in ABLATIONS or args.ablations]
     unknown = set(args.methods) - set(METHODS)
     if unknown or BASELINE not in args.methods:
         parser.error(
