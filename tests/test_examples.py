@@ -14,7 +14,8 @@ def test_digits_demo_runs_and_both_classifiers_learn(capsys):
     spec.loader.exec_module(demo)
     results = demo.main(["--pretrain-epochs", "2", "--epochs", "3"])
     printed = capsys.readouterr().out
-    assert "GanPretrainedInitializer" in printed and "HeNormal" in printed
+    assert set(results) == {"GAN init (default)", "GAN init (paper)", "HeNormal"}
+    assert all(name in printed for name in results)
     for accuracies in results.values():
         assert len(accuracies) == 3
         assert accuracies[-1] > 0.3  # ten classes: chance is 0.1
