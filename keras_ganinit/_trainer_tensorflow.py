@@ -8,19 +8,29 @@ taking gradients with `tf.GradientTape`.
 import tensorflow as tf
 
 
+def _for_gradients(loss):
+    """Divides by the replica count: replicas' gradients are summed, not averaged."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / replicas if replicas > 1 else loss
+
+
 def train_step(model, data):
     """One alternating update: the discriminator first, then the generator."""
     x = model._inputs_from(data)
     generated = model._generate(x, training=True)
     with tf.GradientTape() as tape:
         d_loss = model._discriminator_loss(x, generated, training=True)
+        scaled = _for_gradients(d_loss)
     variables = model.discriminator.trainable_variables
-    model.discriminator_optimizer.apply(tape.gradient(d_loss, variables), variables)
+    gradients = tape.gradient(scaled, variables)
+    model.discriminator_optimizer.apply(gradients, variables)
 
     with tf.GradientTape() as tape:
         g_loss, reconstruction = model._generator_loss(x, training=True)
+        scaled = _for_gradients(g_loss)
     variables = model.generator_trainable_variables
-    model.generator_optimizer.apply(tape.gradient(g_loss, variables), variables)
+    gradients = tape.gradient(scaled, variables)
+    model.generator_optimizer.apply(gradients, variables)
     return model._record_losses(d_loss, g_loss, reconstruction)
 
 

@@ -188,14 +188,38 @@ class GanInitModel(keras.Model):
                 "Pass two optimizer objects, e.g. keras.optimizers.Adam(2e-4) "
                 "twice."
             )
-        super().compile(**kwargs)
-        self._compile_kwargs = dict(kwargs)
-        self.generator_optimizer = generator_optimizer
-        self.discriminator_optimizer = discriminator_optimizer
         # Built now, not at the first step: the saved optimizer state can then
         # be restored on load, and distribution strategies see the variables.
-        self.generator_optimizer.build(self.generator_trainable_variables)
-        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+        generator_optimizer.build(self.generator_trainable_variables)
+        discriminator_optimizer.build(self.discriminator.trainable_variables)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        # Keras's own machinery (JAX's stateless state, finalizing variables)
+        # sees one `optimizer`: a MultiOptimizer routing each variable to its
+        # player's optimizer. The train steps use the two optimizers directly.
+        super().compile(optimizer=self._both_players(), **kwargs)
+        self.optimizer.build(self.trainable_variables)
+        self._compile_kwargs = dict(kwargs)
+
+    def _both_players(self):
+        discriminator_paths = [v.path for v in self.discriminator.trainable_variables]
+        clashes = sorted(
+            {v.path for v in self.generator_trainable_variables}
+            & set(discriminator_paths)
+        )
+        if clashes:
+            raise ValueError(
+                f"Variables of the generator and the discriminator share the "
+                f"paths {clashes}, so their optimizers cannot be told apart. Give "
+                f"the extractor, decoder and discriminator models distinct names."
+            )
+        return keras.optimizers.MultiOptimizer(
+            keras.optimizers.OptimizerMap(
+                self.generator_optimizer,
+                {path: self.discriminator_optimizer for path in discriminator_paths},
+            ),
+            name="gan_players",
+        )
 
     def get_compile_config(self):
         if not self.compiled:
@@ -272,7 +296,9 @@ class GanInitModel(keras.Model):
         """The generator's output; while training, from a noisy input if asked."""
         if training and self.input_noise > 0.0:
             x = x + self.input_noise * keras.random.normal(
-                ops.shape(x), dtype=x.dtype, seed=self._noise_seed
+                ops.shape(x),
+                dtype=keras.backend.standardize_dtype(x.dtype),
+                seed=self._noise_seed,
             )
         return self(x, training=training)
 

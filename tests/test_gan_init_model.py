@@ -45,7 +45,8 @@ def test_parts_are_reachable_and_generator_gives_back_the_input_shape(
     out = trained_gan.predict(digits[0][:5], verbose=0)
     assert out.shape == (5, 64)
     features = trained_gan.extractor(digits[0][:5])
-    assert np.allclose(out, trained_gan.decoder(features), atol=1e-6)
+    decoded = keras.ops.convert_to_numpy(trained_gan.decoder(features))
+    assert np.allclose(out, decoded, atol=1e-6)
 
 
 def test_one_step_updates_every_weight_of_both_players(digits):
@@ -94,7 +95,7 @@ def test_reconstruction_weight_teaches_the_generator_to_reconstruct(digits):
     keras.utils.set_random_seed(3)
     gan = keras_ganinit.GanInitModel(dense_extractor(), reconstruction_weight=10.0)
     gan.compile(generator_optimizer=keras.optimizers.Adam(2e-3))
-    history = gan.fit(digits[0], epochs=4, batch_size=64, verbose=0).history
+    history = gan.fit(digits[0], epochs=6, batch_size=64, verbose=0).history
     assert history["reconstruction_loss"][-1] < 0.5 * history["reconstruction_loss"][0]
 
 

@@ -1,0 +1,40 @@
+"""The PyTorch half of GanInitModel's train and test steps: autograd and no_grad."""
+
+import torch
+
+
+def _update(model, loss, variables, optimizer):
+    loss.backward()
+    grads = [variable.value.grad for variable in variables]
+    with torch.no_grad():
+        optimizer.apply(grads, variables)
+
+
+def train_step(model, data):
+    """One alternating update: the discriminator first, then the generator."""
+    x = model._inputs_from(data)
+    with torch.no_grad():
+        generated = model._generate(x, training=True)
+    model.zero_grad()
+    d_loss = model._discriminator_loss(x, generated, training=True)
+    _update(
+        model,
+        d_loss,
+        model.discriminator.trainable_variables,
+        model.discriminator_optimizer,
+    )
+    model.zero_grad()
+    g_loss, reconstruction = model._generator_loss(x, training=True)
+    _update(
+        model, g_loss, model.generator_trainable_variables, model.generator_optimizer
+    )
+    return model._record_losses(d_loss.detach(), g_loss.detach(), reconstruction.detach())
+
+
+def test_step(model, data):
+    """Both losses on a batch, without updating anything."""
+    x = model._inputs_from(data)
+    with torch.no_grad():
+        d_loss = model._discriminator_loss(x, model(x, training=False), training=False)
+        g_loss, reconstruction = model._generator_loss(x, training=False)
+    return model._record_losses(d_loss, g_loss, reconstruction)
