@@ -79,14 +79,24 @@ def train_step(model, state, data):
         return model._discriminator_loss(x, generated, training=True), None
 
     d_loss, _, trainable, non_trainable, optimizer_values = _player_update(
-        model, "discriminator", trainable, non_trainable, optimizer_values,
+        model,
+        "discriminator",
+        trainable,
+        non_trainable,
+        optimizer_values,
         discriminator_loss,
     )
     g_loss, reconstruction, trainable, non_trainable, optimizer_values = _player_update(
-        model, "generator", trainable, non_trainable, optimizer_values,
+        model,
+        "generator",
+        trainable,
+        non_trainable,
+        optimizer_values,
         lambda: model._generator_loss(x, training=True),
     )
-    logs, metrics_values = _record(model, metrics_values, d_loss, g_loss, reconstruction)
+    logs, metrics_values = _record(
+        model, metrics_values, d_loss, g_loss, reconstruction
+    )
     return logs, (trainable, non_trainable, optimizer_values, metrics_values)
 
 
@@ -100,5 +110,7 @@ def test_step(model, state, data):
     with StatelessScope(state_mapping=mapping):
         d_loss = model._discriminator_loss(x, model(x, training=False), training=False)
         g_loss, reconstruction = model._generator_loss(x, training=False)
-    logs, metrics_values = _record(model, metrics_values, d_loss, g_loss, reconstruction)
+    logs, metrics_values = _record(
+        model, metrics_values, d_loss, g_loss, reconstruction
+    )
     return logs, (trainable, non_trainable, metrics_values)

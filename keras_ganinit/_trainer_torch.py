@@ -28,7 +28,9 @@ def train_step(model, data):
     _update(
         model, g_loss, model.generator_trainable_variables, model.generator_optimizer
     )
-    return model._record_losses(d_loss.detach(), g_loss.detach(), reconstruction.detach())
+    return model._record_losses(
+        d_loss.detach(), g_loss.detach(), reconstruction.detach()
+    )
 
 
 def test_step(model, data):

@@ -2,10 +2,10 @@
 
     python one_step.py OUT.npz [single|mirrored|data_parallel]
 
-Run with KERAS_BACKEND set. Builds a small dense GanInitModel (SGD for both players), sets every
-trainable weight from a fixed NumPy generator, runs one `train_on_batch` on the
-first 64 digits, and saves the weights (in `model.weights` order, keyed by
-position) with their paths to OUT.npz.
+Run with KERAS_BACKEND set. Builds a small dense GanInitModel (SGD for both
+players), sets every trainable weight from a fixed NumPy generator, runs one
+`train_on_batch` on the first 64 digits, and saves the trainable weights (keyed
+by position) with their paths to OUT.npz.
 """
 
 import os
@@ -48,8 +48,11 @@ elif mode == "data_parallel":
 
 with scope:
     extractor = keras.Sequential(
-        [keras.Input((64,)), layers.Dense(32, activation="relu", name="fe1"),
-         layers.Dense(16, activation="tanh", name="fe2")],
+        [
+            keras.Input((64,)),
+            layers.Dense(32, activation="relu", name="fe1"),
+            layers.Dense(16, activation="tanh", name="fe2"),
+        ],
         name="extractor",
     )
     gan = keras_ganinit.GanInitModel(extractor, reconstruction_weight=0.5)
