@@ -350,32 +350,61 @@ def plot(name, summary, out_dir):
     return path
 
 
-def write_report(all_summaries, args, out_md, out_dir, elapsed):
+def header(command, seeds, epochs, pretrain_epochs, minutes):
+    return (
+        f"Produced by `{command}` on {datetime.date.today().isoformat()}, "
+        f"{platform.platform()}, {os.cpu_count()} CPUs, Keras {keras.__version__} "
+        f"({keras.backend.backend()})"
+        + (f", in {minutes:.0f} minutes" if minutes else "")
+        + f". Seeds per cell: {seeds}; supervised epochs: {epochs}; pretraining "
+        f"epochs: {pretrain_epochs}."
+    )
+
+
+def write_report(all_summaries, intro, out_md):
     lines = [
         "# Initialization quality benchmark",
         "",
-        f"Produced by `python benchmarks/init_quality.py {' '.join(args.argv)}` on "
-        f"{datetime.date.today().isoformat()}, {platform.platform()}, "
-        f"{os.cpu_count()} CPUs, Keras {keras.__version__} "
-        f"({keras.backend.backend()}), in {elapsed / 60:.1f} minutes. "
-        f"Seeds: {len(args.seeds)}; supervised epochs: {args.epochs}; pretraining "
-        f"epochs: {args.pretrain_epochs}.",
+        intro,
         "",
         "Validation accuracy, mean ± std over seeds. 'to He' = first epoch whose "
         "mean reaches HeNormal's final mean accuracy (- if never). 'div' = "
         "diverged runs (NaN or exploding loss). Times are per run, in seconds.",
         "",
     ]
-    header_length = len(lines)
-    wins = within = counted = 0
+    wins = within = counted = diverged = 0
+    overview = [
+        "## Where GAN init helps, and where it does not",
+        "",
+        "Epoch-3 mean validation accuracy per cell: our default, the paper's form, "
+        "and the best standard initializer (LeCun, Glorot, He, orthogonal, "
+        "RandomNormal(0.02), LSUV). 'rank' is the default's place among all "
+        "methods run in the cell.",
+        "",
+        "| cell | GAN (default) | rank | GAN (paper) | best standard | "
+        "default - best standard |",
+        "|---|---|---|---|---|---|",
+    ]
+    tables = []
     for name, summary in all_summaries.items():
         best, ok = verdict(summary)
         if best is not None:
             counted += 1
             wins += bool(best)
             within += bool(ok)
+            diverged += summary["GAN (default)"]["diverged"]
+            at3 = {m: s["at"][3][0] for m, s in summary.items() if 3 in s["at"]}
+            standard = [m for m in at3 if METHODS[m][0] in ("random", "lsuv")]
+            top = max(standard, key=at3.get)
+            rank = sorted(at3, key=at3.get, reverse=True).index("GAN (default)") + 1
+            paper = f"{at3['GAN (paper)']:.3f}" if "GAN (paper)" in at3 else "-"
+            overview.append(
+                f"| {name} | {at3['GAN (default)']:.3f} | {rank}/{len(at3)} | "
+                f"{paper} | {top} {at3[top]:.3f} | "
+                f"{at3['GAN (default)'] - at3[top]:+.3f} |"
+            )
         epochs_shown = list(next(iter(summary.values()))["at"])
-        lines += [
+        tables += [
             f"## {name}",
             "",
             f"![{name}](benchmarks/{name}.png)",
@@ -387,21 +416,49 @@ def write_report(all_summaries, args, out_md, out_dir, elapsed):
         ]
         for method, s in summary.items():
             cells = [f"{m:.3f} ± {sd:.3f}" for m, sd in s["at"].values()]
-            lines.append(
+            tables.append(
                 f"| {method} | "
                 + " | ".join(cells)
                 + f" | {s['to_he'] or '-'} | {s['diverged']}/{s['runs']} | "
                 f"{s['pretrain_s']:.1f} | {s['train_s']:.1f} |"
             )
-        lines.append("")
-    lines[header_length:header_length] = [
+        tables.append("")
+    lines += [
         f"**Goal check** (GAN (default) best at epoch 3 in >= 60% of cells, never "
         f"more than 2 std below the best standard initializer, never diverging): "
-        f"best in {wins}/{counted} cells; within 2 std in {within}/{counted}.",
+        f"best in {wins}/{counted} cells; within 2 std in {within}/{counted}; "
+        f"diverged runs: {diverged}.",
         "",
+        *(overview if counted else []),
+        "",
+        *tables,
     ]
     with open(out_md, "w") as handle:
         handle.write("\n".join(lines) + "\n")
+
+
+def rebuild(path, command, out):
+    """Rewrites the report and plots from a results.json, without training."""
+    with open(path) as handle:
+        stored = json.load(handle)
+    raw = stored.get("cells", stored)
+    meta = stored.get("meta", {})
+    first = next(iter(next(iter(raw.values())).values()))
+    epochs = len(first[0]["accuracy"])
+    out_dir = os.path.join(out, "benchmarks")
+    os.makedirs(out_dir, exist_ok=True)
+    summaries = {name: summarize(cell, epochs) for name, cell in raw.items()}
+    for name, summary in summaries.items():
+        plot(name, summary, out_dir)
+    intro = header(
+        meta.get("command", command),
+        len(first),
+        epochs,
+        meta.get("pretrain_epochs", "see the command"),
+        meta.get("minutes"),
+    )
+    write_report(summaries, intro, os.path.join(out, "benchmarks.md"))
+    return summaries
 
 
 def main(argv=None):
@@ -426,12 +483,27 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--pretrain-epochs", type=int, default=None)
     parser.add_argument(
+        "--from-results",
+        help="rebuild the report and plots from this results.json, no training",
+    )
+    parser.add_argument(
+        "--command",
+        default=None,
+        help="with --from-results: the command that produced the results",
+    )
+    parser.add_argument(
         "--out",
         default=os.path.join(ROOT, "docs"),
         help="folder for benchmarks.md and benchmarks/*.png",
     )
     args = parser.parse_args(argv)
-    args.argv = argv
+    if args.from_results:
+        return rebuild(
+            args.from_results,
+            args.command or "python benchmarks/init_quality.py (see results.json)",
+            args.out,
+        )
+    command = " ".join(["python benchmarks/init_quality.py", *argv])
     args.seeds = list(range(args.seeds or (2 if args.quick else 3)))
     args.epochs = args.epochs or (5 if args.quick else 15)
     args.pretrain_epochs = args.pretrain_epochs or (5 if args.quick else 30)
@@ -464,15 +536,16 @@ def main(argv=None):
         )
         summaries[name] = summarize(raw[name], args.epochs)
         plot(name, summaries[name], out_dir)
-        with open(os.path.join(out_dir, "results.json"), "w") as handle:
-            json.dump(raw, handle)
-        write_report(
-            summaries,
-            args,
-            os.path.join(args.out, "benchmarks.md"),
-            out_dir,
-            time.perf_counter() - start,
+        minutes = (time.perf_counter() - start) / 60
+        meta = dict(
+            command=command, pretrain_epochs=args.pretrain_epochs, minutes=minutes
         )
+        with open(os.path.join(out_dir, "results.json"), "w") as handle:
+            json.dump({"meta": meta, "cells": raw}, handle)
+        intro = header(
+            command, len(args.seeds), args.epochs, args.pretrain_epochs, minutes
+        )
+        write_report(summaries, intro, os.path.join(args.out, "benchmarks.md"))
     for name, summary in summaries.items():
         best, ok = verdict(summary)
         ratio = (
