@@ -63,7 +63,15 @@ class GanInitModel(keras.Model):
             previous width, ConvND to ConvNDTranspose, pooling to upsampling,
             Flatten to Reshape.
         reconstruction_weight: weight of the L1 term between generator output
-            and input added to the generator's loss; 0 for a pure GAN.
+            and input added to the generator's loss (0 for a pure GAN). None
+            takes the preset's value.
+        input_noise: standard deviation of Gaussian noise added to the
+            generator's input while training (a denoising generator; 0 for
+            none). None takes the preset's value.
+        preset: `"default"` (reconstruction_weight=1.0, input_noise=0.0: what
+            measured best in benchmarks/init_quality.py) or `"paper"`
+            (reconstruction_weight=0.0, input_noise=0.0: the research paper's
+            adversarial-only form). Arguments you pass override it.
         **kwargs: passed to `keras.Model` (`name`, ...).
 
     Example:
@@ -126,7 +134,7 @@ class GanInitModel(keras.Model):
         self.reconstruction_weight = reconstruction_weight
         self.input_noise = input_noise
         self.preset = preset
-        self._noise_seed = keras.random.SeedGenerator(0)
+        self._noise_seed = keras.random.SeedGenerator()
         self.generator_optimizer = None
         self.discriminator_optimizer = None
         self._d_loss_tracker = keras.metrics.Mean(name="d_loss")
