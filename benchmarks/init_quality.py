@@ -34,9 +34,9 @@ ROOT = os.path.dirname(HERE)
 
 # name -> (kind, initializer, keyword arguments). "random": a Keras initializer;
 # "lsuv": Orthogonal + LSUV; "autoencoder": the extractor and its mirror trained
-# on L1 reconstruction; "gan": GanInitModel with these keyword arguments;
-# "gan+lsuv" / "gan+orth+lsuv": the same, then the kernels rescaled by LSUV
-# (after replacing each kernel by its nearest orthogonal matrix, for "orth").
+# on L1 reconstruction; "gan": GanInitModel with these keyword arguments (its
+# default preset calibrates at the end of fit); "gan+lsuv": the same, then LSUV
+# alone on the kernels.
 METHODS = {
     "RandomNormal(0.02)": ("random", keras.initializers.RandomNormal, {"stddev": 0.02}),
     "LecunNormal": ("random", keras.initializers.LecunNormal, {}),
@@ -48,12 +48,20 @@ METHODS = {
     "GAN (paper)": ("gan", None, {"preset": "paper"}),
     "GAN (default)": ("gan", None, {}),
 }
-# Ablations of the GAN's options, run with --ablations.
+# Ablations of the default's parts, run with --ablations.
 ABLATIONS = {
-    "GAN rw5": ("gan", None, {"reconstruction_weight": 5.0}),
-    "GAN rw1 noise0.1": ("gan", None, {"input_noise": 0.1}),
-    "GAN (default)+LSUV": ("gan+lsuv", None, {}),
-    "GAN (default)+orth+LSUV": ("gan+orth+lsuv", None, {}),
+    "GAN rw1, no calibration": ("gan", None, {"calibrate": False}),
+    "GAN rw1 + LSUV, no orthogonalization": ("gan+lsuv", None, {"calibrate": False}),
+    "GAN rw5, no calibration": (
+        "gan",
+        None,
+        {"reconstruction_weight": 5.0, "calibrate": False},
+    ),
+    "GAN rw1 noise0.1, no calibration": (
+        "gan",
+        None,
+        {"input_noise": 0.1, "calibrate": False},
+    ),
 }
 METHODS.update(ABLATIONS)
 BASELINE = "HeNormal"
@@ -156,21 +164,10 @@ def pretrain(method, cell, x_train, image_shape, seed, epochs):
             gan.compile()
             gan.fit(x_train, epochs=epochs, batch_size=64, verbose=0)
             model = gan.extractor
-            if kind == "gan+orth+lsuv":
-                for layer in model.layers:
-                    if getattr(layer, "kernel", None) is not None:
-                        layer.kernel.assign(nearest_orthogonal(layer.kernel.numpy()))
-            if kind != "gan":
+            if kind == "gan+lsuv":
                 keras_ganinit.lsuv(model, x_train[:512])
     weights = {layer.name: layer.get_weights() for layer in model.layers}
     return weights, time.perf_counter() - start
-
-
-def nearest_orthogonal(kernel):
-    """U V^T of the kernel's SVD (as a fan_in x fan_out matrix): same subspaces."""
-    matrix = kernel.reshape(-1, kernel.shape[-1])
-    u, _, vt = np.linalg.svd(matrix, full_matrices=False)
-    return (u @ vt).reshape(kernel.shape)
 
 
 def train(cell, weights, data, seed, epochs):
@@ -437,11 +434,20 @@ def write_report(all_summaries, intro, out_md):
         handle.write("\n".join(lines) + "\n")
 
 
-def rebuild(path, command, out):
-    """Rewrites the report and plots from a results.json, without training."""
+def rebuild(path, command, out, renames=()):
+    """Rewrites the report and plots from a results.json, without training.
+
+    `renames` ("OLD=NEW" strings) relabel methods whose names changed while
+    the computation stayed the same.
+    """
     with open(path) as handle:
         stored = json.load(handle)
     raw = stored.get("cells", stored)
+    mapping = dict(r.split("=", 1) for r in renames)
+    raw = {
+        cell: {mapping.get(m, m): runs for m, runs in methods.items()}
+        for cell, methods in raw.items()
+    }
     meta = stored.get("meta", {})
     first = next(iter(next(iter(raw.values())).values()))
     epochs = len(first[0]["accuracy"])
@@ -487,6 +493,12 @@ def main(argv=None):
         help="rebuild the report and plots from this results.json, no training",
     )
     parser.add_argument(
+        "--rename",
+        nargs="*",
+        default=(),
+        help="with --from-results: OLD=NEW method labels",
+    )
+    parser.add_argument(
         "--command",
         default=None,
         help="with --from-results: the command that produced the results",
@@ -502,6 +514,7 @@ def main(argv=None):
             args.from_results,
             args.command or "python benchmarks/init_quality.py (see results.json)",
             args.out,
+            args.rename,
         )
     command = " ".join(["python benchmarks/init_quality.py", *argv])
     args.seeds = list(range(args.seeds or (2 if args.quick else 3)))

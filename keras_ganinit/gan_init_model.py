@@ -1,9 +1,11 @@
 """GanInitModel: adversarial pretraining of a feature extractor."""
 
+import warnings
+
 import keras
 from keras import ops
 
-from keras_ganinit import _trainer
+from keras_ganinit import _calibration, _trainer
 from keras_ganinit._discriminator import check_discriminator, default_discriminator
 from keras_ganinit._layers import single_input_shape
 from keras_ganinit._losses import discriminator_loss, generator_loss
@@ -19,11 +21,12 @@ _FIXED_COMPILE_ARGS = (
 
 
 PRESETS = {
-    # The research paper's form: adversarial loss only.
-    "paper": {"reconstruction_weight": 0.0, "input_noise": 0.0},
-    # What measured best in benchmarks/init_quality.py (docs/benchmarks.md).
-    "default": {"reconstruction_weight": 1.0, "input_noise": 0.0},
+    # The research paper's form: adversarial loss only, kernels as trained.
+    "paper": {"reconstruction_weight": 0.0, "input_noise": 0.0, "calibrate": False},
+    # Our form, chosen from benchmarks/init_quality.py (docs/benchmarks.md).
+    "default": {"reconstruction_weight": 1.0, "input_noise": 0.0, "calibrate": True},
 }
+CALIBRATION_SAMPLES = 512
 
 
 def _default_optimizer():
@@ -68,10 +71,14 @@ class GanInitModel(keras.Model):
         input_noise: standard deviation of Gaussian noise added to the
             generator's input while training (a denoising generator; 0 for
             none). None takes the preset's value.
-        preset: `"default"` (reconstruction_weight=1.0, input_noise=0.0: what
-            measured best in benchmarks/init_quality.py) or `"paper"`
-            (reconstruction_weight=0.0, input_noise=0.0: the research paper's
-            adversarial-only form). Arguments you pass override it.
+        calibrate: whether `fit` ends by calibrating the extractor's kernels
+            (`calibrate()`: nearest orthogonal matrix, then LSUV on the first
+            512 training samples). None takes the preset's value.
+        preset: `"default"` (reconstruction_weight=1.0, input_noise=0.0,
+            calibrate=True) or `"paper"` (reconstruction_weight=0.0,
+            input_noise=0.0, calibrate=False: the research paper's
+            adversarial-only form, kernels transferred as trained). Arguments
+            you pass override it. docs/benchmarks.md compares them.
         **kwargs: passed to `keras.Model` (`name`, ...).
 
     Example:
@@ -96,6 +103,7 @@ class GanInitModel(keras.Model):
         decoder=None,
         reconstruction_weight=None,
         input_noise=None,
+        calibrate=None,
         preset="default",
         **kwargs,
     ):
@@ -109,6 +117,13 @@ class GanInitModel(keras.Model):
             reconstruction_weight = PRESETS[preset]["reconstruction_weight"]
         if input_noise is None:
             input_noise = PRESETS[preset]["input_noise"]
+        if calibrate is None:
+            calibrate = PRESETS[preset]["calibrate"]
+        if not isinstance(calibrate, bool):
+            raise TypeError(
+                f"calibrate must be True, False or None (the preset's choice), but "
+                f"got {calibrate!r}."
+            )
         input_shape = single_input_shape(extractor, "extractor")
         feature_shape = tuple(extractor.outputs[0].shape[1:])
         if decoder is None:
@@ -133,6 +148,7 @@ class GanInitModel(keras.Model):
         self.discriminator = discriminator
         self.reconstruction_weight = reconstruction_weight
         self.input_noise = input_noise
+        self.calibrate_after_fit = calibrate
         self.preset = preset
         self._noise_seed = keras.random.SeedGenerator()
         self.generator_optimizer = None
@@ -248,6 +264,47 @@ class GanInitModel(keras.Model):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         self.compile(**config)
 
+    def fit(self, x=None, y=None, **kwargs):
+        """Trains as `keras.Model.fit` does; then calibrates if `calibrate`.
+
+        With `calibrate=True` (the default preset), the extractor's kernels
+        are calibrated with `calibrate()` on the first 512 training samples
+        once training ends, so what is saved and transferred is calibrated.
+        """
+        history = super().fit(x, y, **kwargs)
+        if self.calibrate_after_fit:
+            batch = _calibration.sample_batch(x, CALIBRATION_SAMPLES)
+            if batch is None:
+                warnings.warn(
+                    f"GanInitModel could not take a batch from the "
+                    f"{type(x).__name__} given to fit(), so the extractor was not "
+                    f"calibrated. Call gan.calibrate(x_batch) with a few hundred "
+                    f"real samples before saving.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            else:
+                self.calibrate(batch)
+        return history
+
+    def calibrate(self, x_batch):
+        """Conditions the extractor's kernels for transfer, on a batch of data.
+
+        Each Dense/Conv kernel of the extractor becomes its nearest orthogonal
+        matrix (U V^T of its SVD: the directions it learned, every singular
+        value 1), then `lsuv` rescales the kernels, first layer to last, so
+        each layer's output has unit variance on `x_batch`. `fit` does this
+        by itself when `calibrate=True`.
+
+        Args:
+            x_batch: a few hundred real input samples.
+
+        Returns:
+            This model.
+        """
+        _calibration.calibrate(self.extractor, x_batch)
+        return self
+
     def make_train_function(self, force=False):
         _trainer.check_backend()
         return super().make_train_function(force=force)
@@ -282,6 +339,7 @@ class GanInitModel(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "reconstruction_weight": self.reconstruction_weight,
             "input_noise": self.input_noise,
+            "calibrate": self.calibrate_after_fit,
             "preset": self.preset,
         }
 

@@ -336,3 +336,60 @@ def test_input_noise_trains_and_evaluation_stays_deterministic(digits):
     assert np.isfinite(history["g_loss"][0])
     first = gan.evaluate(digits[0][:64], verbose=0, return_dict=True)
     assert first == gan.evaluate(digits[0][:64], verbose=0, return_dict=True)
+
+
+def layer_output_stds(extractor, x):
+    """Each kernel layer's output std (before its activation) on `x`."""
+    stds = []
+    for layer in extractor.layers:
+        probe = keras.Model(extractor.inputs, layer.output)
+        activation, layer.activation = layer.activation, keras.activations.linear
+        stds.append(float(np.std(keras.ops.convert_to_numpy(probe(x)))))
+        layer.activation = activation
+    return stds
+
+
+def test_default_fit_ends_with_calibrated_orthogonal_kernels(digits):
+    gan = keras_ganinit.GanInitModel(dense_extractor())
+    assert gan.calibrate_after_fit
+    gan.compile()
+    gan.fit(digits[0], epochs=1, batch_size=64, verbose=0)
+    stds = layer_output_stds(gan.extractor, digits[0][:512])
+    assert all(abs(std - 1.0) <= 0.02 for std in stds)
+    for layer in gan.extractor.layers:
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+        singular = np.linalg.svd(kernel, compute_uv=False)
+        assert singular.max() / singular.min() < 1.0001  # orthogonal, then scaled
+
+
+def test_calibration_follows_the_data_fit_was_given(digits):
+    x = digits[0]
+    dataset = tf.data.Dataset.from_tensor_slices((x, digits[1])).batch(100)
+    for data in (dataset, x):
+        gan = keras_ganinit.GanInitModel(dense_extractor())
+        gan.compile()
+        gan.fit(data, epochs=1, verbose=0)
+        stds = layer_output_stds(gan.extractor, x[:512])
+        assert all(abs(std - 1.0) <= 0.02 for std in stds)
+
+
+def test_paper_preset_and_calibrate_false_keep_the_kernels_as_trained(digits):
+    for kwargs in ({"preset": "paper"}, {"calibrate": False}):
+        gan = keras_ganinit.GanInitModel(dense_extractor(), **kwargs)
+        gan.compile()
+        gan.fit(digits[0][:256], epochs=1, verbose=0)
+        stds = layer_output_stds(gan.extractor, digits[0][:512])
+        assert any(abs(std - 1.0) > 0.05 for std in stds)
+    with pytest.raises(TypeError, match="calibrate must be"):
+        keras_ganinit.GanInitModel(dense_extractor(), calibrate="yes")
+
+
+def test_a_generator_input_cannot_be_sampled_and_says_so(digits):
+    def batches():
+        for i in range(4):
+            yield (digits[0][i * 64 : (i + 1) * 64],)
+
+    gan = keras_ganinit.GanInitModel(dense_extractor())
+    gan.compile()
+    with pytest.warns(UserWarning, match="not calibrated.*gan.calibrate"):
+        gan.fit(batches(), epochs=1, verbose=0)

@@ -1,0 +1,50 @@
+"""Conditioning pretrained kernels for transfer: orthogonal, unit variance."""
+
+import keras
+import numpy as np
+
+from keras_ganinit.lsuv import _kernel_layers, lsuv
+
+
+def nearest_orthogonal(kernel):
+    """U V^T of the kernel's SVD, as a (fan_in, fan_out) matrix, reshaped back.
+
+    Keeps the kernel's row and column spaces (the directions it learned) and
+    sets every singular value to 1, as an `Orthogonal` initializer would.
+    """
+    matrix = np.asarray(kernel, dtype="float64").reshape(-1, kernel.shape[-1])
+    u, _, vt = np.linalg.svd(matrix, full_matrices=False)
+    return (u @ vt).reshape(kernel.shape).astype("float32")
+
+
+def calibrate(model, x_batch):
+    """Orthogonalizes each kernel of `model`, then LSUV-rescales it on `x_batch`."""
+    for layer in _kernel_layers(model):
+        kernel = keras.ops.convert_to_numpy(layer.kernel)
+        layer.kernel.assign(nearest_orthogonal(kernel).astype(kernel.dtype))
+    return lsuv(model, x_batch)
+
+
+def sample_batch(x, size):
+    """Up to `size` input samples from what `fit` was given, or None."""
+    if isinstance(x, keras.utils.PyDataset):
+        parts, count = [], 0
+        for index in range(len(x)):
+            part = keras.utils.unpack_x_y_sample_weight(x[index])[0]
+            parts.append(keras.ops.convert_to_numpy(part))
+            count += len(parts[-1])
+            if count >= size:
+                break
+        return np.concatenate(parts)[:size] if parts else None
+    if hasattr(x, "take") and hasattr(x, "element_spec"):  # a tf.data.Dataset
+        parts, count = [], 0
+        for element in x:
+            part = element[0] if isinstance(element, (tuple, list)) else element
+            parts.append(np.asarray(part))
+            count += len(parts[-1])
+            if count >= size:
+                break
+        return np.concatenate(parts)[:size] if parts else None
+    if hasattr(x, "shape") and hasattr(x, "__getitem__"):
+        return keras.ops.convert_to_numpy(x[:size])
+    return None
