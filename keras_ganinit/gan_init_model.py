@@ -284,7 +284,16 @@ class GanInitModel(keras.Model):
                     stacklevel=2,
                 )
             else:
-                self.calibrate(batch)
+                try:
+                    self.calibrate(batch)
+                except (TypeError, ValueError) as error:
+                    warnings.warn(
+                        f"GanInitModel trained, but could not calibrate the "
+                        f"extractor ({error}); its kernels stay as trained. Pass "
+                        f"calibrate=False to silence this.",
+                        UserWarning,
+                        stacklevel=2,
+                    )
         return history
 
     def calibrate(self, x_batch):

@@ -14,13 +14,34 @@ def _kernel_layers(model):
     ]
 
 
+def _run_to(model, layer, x_batch):
+    """`model` evaluated up to and including `layer`.
+
+    A functional probe when `layer` is one of `model`'s own layers; for a layer
+    inside a nested model, the chain of leaf layers run in order.
+    """
+    from keras_ganinit._layers import leaf_layers
+
+    try:
+        probe = keras.Model(model.inputs, layer.output)
+    except ValueError:
+        probe = None
+    if probe is not None:
+        return probe(x_batch, training=False)
+    x = x_batch
+    for leaf in leaf_layers(model):
+        x = leaf(x, training=False)
+        if leaf is layer:
+            return x
+    raise ValueError(f"Layer {layer.name!r} is not part of model {model.name!r}.")
+
+
 def _pre_activation_output(model, layer, x_batch):
     """`layer`'s output on `x_batch` before its fused activation."""
-    probe = keras.Model(model.inputs, layer.output)
     activation = layer.activation
     layer.activation = keras.activations.linear
     try:
-        return keras.ops.convert_to_numpy(probe(x_batch, training=False))
+        return keras.ops.convert_to_numpy(_run_to(model, layer, x_batch))
     finally:
         layer.activation = activation
 

@@ -66,3 +66,16 @@ def test_bad_inputs_are_explained(digits):
         keras_ganinit.lsuv(
             keras.Sequential([keras.Input((4,)), layers.ReLU()]), np.ones((4, 4))
         )
+
+
+def test_layers_inside_nested_models_are_rescaled(digits):
+    inner = keras.Sequential([keras.Input((64,)), layers.Dense(32, name="inner")])
+    inputs = keras.Input((64,))
+    outputs = layers.Dense(16, activation="relu", name="outer")(inner(inputs))
+    model = keras.Model(inputs, outputs)
+    x = digits[0][:512]
+    keras_ganinit.lsuv(model, x)
+    hidden = x @ inner.layers[0].kernel.numpy() + inner.layers[0].bias.numpy()
+    outer = model.get_layer("outer")
+    pre = hidden @ outer.kernel.numpy() + outer.bias.numpy()
+    assert abs(np.std(hidden) - 1.0) <= 0.02 and abs(np.std(pre) - 1.0) <= 0.02
