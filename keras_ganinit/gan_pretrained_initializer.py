@@ -138,7 +138,7 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
             _warned_sources.add(self.source)
             warnings.warn(
                 f"GanPretrainedInitializer could not use its source while a "
-                f"model was re-created from its config ({error}) Using "
+                f"model was re-created from its config ({error}). Using "
                 f"Glorot-uniform kernels and zero biases instead. This is "
                 f"expected in keras.saving.load_model, which then restores the "
                 f"saved weights; after clone_model or from_config, those layers "
