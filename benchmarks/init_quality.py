@@ -16,6 +16,7 @@ without labels; supervised training sees the labelled fraction.
 
 import argparse
 import datetime
+import functools
 import itertools
 import json
 import os
@@ -28,15 +29,18 @@ import numpy as np
 from keras import layers
 
 import keras_ganinit
+from keras_ganinit._calibration import nearest_orthogonal, target_std
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 # name -> (kind, initializer, keyword arguments). "random": a Keras initializer;
-# "lsuv": Orthogonal + LSUV; "autoencoder": the extractor and its mirror trained
-# on L1 reconstruction; "gan": GanInitModel with these keyword arguments (its
-# default preset calibrates at the end of fit); "gan+lsuv": the same, then LSUV
-# alone on the kernels.
+# "lsuv": Orthogonal + `lsuv(**kwargs)`; "autoencoder": the extractor and its
+# mirror trained on L1 reconstruction (then `calibrate()`d if kwargs say so);
+# "gan": GanInitModel with these keyword arguments (its default preset
+# calibrates at the end of fit), where "post" names a step run afterwards
+# instead: "lsuv" (LSUV alone) or "orth+lsuv" (orthogonalize, then LSUV, no
+# centering: the default of the first benchmark run).
 METHODS = {
     "RandomNormal(0.02)": ("random", keras.initializers.RandomNormal, {"stddev": 0.02}),
     "LecunNormal": ("random", keras.initializers.LecunNormal, {}),
@@ -48,10 +52,32 @@ METHODS = {
     "GAN (paper)": ("gan", None, {"preset": "paper"}),
     "GAN (default)": ("gan", None, {}),
 }
-# Ablations of the default's parts, run with --ablations.
+# Ablations of the default's parts, run with --ablations. The first answers
+# "is it the pretraining or the calibration?": the same calibration steps
+# (LSUV to the same per-activation target, centered biases) on random
+# orthogonal kernels, no pretraining at all.
 ABLATIONS = {
+    "Orthogonal + LSUV + centering, no pretraining": (
+        "lsuv",
+        None,
+        {"center": True, "target_std": target_std},
+    ),
+    "Autoencoder + calibration": ("autoencoder", None, {"calibrate": True}),
+    "GAN rw1 + orth + LSUV, no centering": (
+        "gan",
+        None,
+        {"calibrate": False, "post": "orth+lsuv"},
+    ),
     "GAN rw1, no calibration": ("gan", None, {"calibrate": False}),
-    "GAN rw1 + LSUV, no orthogonalization": ("gan+lsuv", None, {"calibrate": False}),
+}
+# Earlier ablations of the pretraining itself (docs/benchmarks.md, first run);
+# run them by name with --methods.
+MORE_ABLATIONS = {
+    "GAN rw1 + LSUV, no orthogonalization": (
+        "gan",
+        None,
+        {"calibrate": False, "post": "lsuv"},
+    ),
     "GAN rw5, no calibration": (
         "gan",
         None,
@@ -63,10 +89,12 @@ ABLATIONS = {
         {"input_noise": 0.1, "calibrate": False},
     ),
 }
-METHODS.update(ABLATIONS)
+NOT_COMPETING = {**ABLATIONS, **MORE_ABLATIONS}
+METHODS.update(NOT_COMPETING)
 BASELINE = "HeNormal"
 
 
+@functools.cache
 def load(dataset, seed):
     """(x_train, y_train, x_test, y_test, image_shape) as float32 / int32."""
     if dataset == "digits":
@@ -136,8 +164,21 @@ def extractor(cell, features, image_shape, initializer):
     )
 
 
+# Pretraining sees no labels and no optimizer choice, so cells that differ only
+# in those share it: (dataset, network, activation, method, seed, epochs) ->
+# (weights, seconds). The seconds reported are those of the one computation.
+_PRETRAINED = {}
+
+
 def pretrain(method, cell, x_train, image_shape, seed, epochs):
     """Returns (extractor weights by layer name, pretraining seconds)."""
+    key = (cell["dataset"], cell["network"], cell["activation"], method, seed, epochs)
+    if key not in _PRETRAINED:
+        _PRETRAINED[key] = _pretrain(method, cell, x_train, image_shape, seed, epochs)
+    return _PRETRAINED[key]
+
+
+def _pretrain(method, cell, x_train, image_shape, seed, epochs):
     kind, initializer, kwargs = METHODS[method]
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()
@@ -149,7 +190,7 @@ def pretrain(method, cell, x_train, image_shape, seed, epochs):
         model = extractor(
             cell, x_train.shape[1], image_shape, keras.initializers.Orthogonal
         )
-        keras_ganinit.lsuv(model, x_train[:512])
+        keras_ganinit.lsuv(model, x_train[:512], **kwargs)
     else:
         model = extractor(
             cell, x_train.shape[1], image_shape, keras.initializers.GlorotUniform
@@ -159,12 +200,21 @@ def pretrain(method, cell, x_train, image_shape, seed, epochs):
             auto = keras.Sequential([model, gan.decoder])
             auto.compile(keras.optimizers.Adam(1e-3), "mae")
             auto.fit(x_train, x_train, epochs=epochs, batch_size=64, verbose=0)
+            if kwargs.get("calibrate"):
+                gan.calibrate(x_train[:512])
         else:
+            kwargs = dict(kwargs)
+            post = kwargs.pop("post", None)
             gan = keras_ganinit.GanInitModel(model, **kwargs)
             gan.compile()
             gan.fit(x_train, epochs=epochs, batch_size=64, verbose=0)
             model = gan.extractor
-            if kind == "gan+lsuv":
+            if post == "orth+lsuv":
+                for layer in model.layers:
+                    if getattr(layer, "kernel", None) is not None:
+                        kernel = keras.ops.convert_to_numpy(layer.kernel)
+                        layer.kernel.assign(nearest_orthogonal(kernel))
+            if post is not None:
                 keras_ganinit.lsuv(model, x_train[:512])
     weights = {layer.name: layer.get_weights() for layer in model.layers}
     return weights, time.perf_counter() - start
@@ -324,7 +374,7 @@ def verdict(summary, method="GAN (default)", epoch=3):
     means = {
         m: s["at"][epoch][0]
         for m, s in summary.items()
-        if epoch in s["at"] and m not in ABLATIONS
+        if epoch in s["at"] and m not in NOT_COMPETING
     }
     if method not in means:
         return None, None
@@ -355,14 +405,29 @@ def plot(name, summary, out_dir):
     return path
 
 
-def header(command, seeds, epochs, pretrain_epochs, minutes):
+def run_meta(command, seeds, epochs, pretrain_epochs, minutes):
+    """What a results.json records about the run that produced it."""
+    return dict(
+        command=command,
+        seeds=f"{len(seeds)} (seeds {seeds[0]}-{seeds[-1]})",
+        epochs=epochs,
+        pretrain_epochs=pretrain_epochs,
+        minutes=minutes,
+        date=datetime.date.today().isoformat(),
+        machine=f"{platform.platform()}, {os.cpu_count()} CPUs",
+        keras=f"Keras {keras.__version__} ({keras.backend.backend()})",
+    )
+
+
+def header(meta):
+    minutes = meta.get("minutes")
     return (
-        f"Produced by `{command}` on {datetime.date.today().isoformat()}, "
-        f"{platform.platform()}, {os.cpu_count()} CPUs, Keras {keras.__version__} "
-        f"({keras.backend.backend()})"
+        f"Produced by `{meta.get('command', 'see results.json')}` on "
+        f"{meta.get('date', 'see results.json')}, {meta.get('machine', '')}, "
+        f"{meta.get('keras', '')}"
         + (f", in {minutes:.0f} minutes" if minutes else "")
-        + f". Seeds per cell: {seeds}; supervised epochs: {epochs}; pretraining "
-        f"epochs: {pretrain_epochs}."
+        + f". Seeds per cell: {meta.get('seeds')}; supervised epochs: "
+        f"{meta.get('epochs')}; pretraining epochs: {meta.get('pretrain_epochs')}."
     )
 
 
@@ -387,9 +452,11 @@ def write_report(all_summaries, intro, out_md):
         "methods run in the cell, our ablations included.",
         "",
         "| cell | GAN (default) | rank | GAN (paper) | best standard | "
-        "default - best standard |",
-        "|---|---|---|---|---|---|",
+        "default - best standard | no pretraining |",
+        "|---|---|---|---|---|---|---|",
     ]
+    no_pretraining = "Orthogonal + LSUV + centering, no pretraining"
+    beats_ablation = ablation_cells = 0
     tables = []
     for name, summary in all_summaries.items():
         best, ok = verdict(summary)
@@ -403,10 +470,14 @@ def write_report(all_summaries, intro, out_md):
             top = max(standard, key=at3.get)
             rank = sorted(at3, key=at3.get, reverse=True).index("GAN (default)") + 1
             paper = f"{at3['GAN (paper)']:.3f}" if "GAN (paper)" in at3 else "-"
+            ablation = f"{at3[no_pretraining]:.3f}" if no_pretraining in at3 else "-"
+            if no_pretraining in at3:
+                ablation_cells += 1
+                beats_ablation += at3["GAN (default)"] > at3[no_pretraining]
             overview.append(
                 f"| {name} | {at3['GAN (default)']:.3f} | {rank}/{len(at3)} | "
                 f"{paper} | {top} {at3[top]:.3f} | "
-                f"{at3['GAN (default)'] - at3[top]:+.3f} |"
+                f"{at3['GAN (default)'] - at3[top]:+.3f} | {ablation} |"
             )
         epochs_shown = list(next(iter(summary.values()))["at"])
         tables += [
@@ -441,6 +512,17 @@ def write_report(all_summaries, intro, out_md):
             else "**not met** in these cells."
         ),
         "",
+        *(
+            [
+                f"**Does the pretraining matter?** The same calibration on random "
+                f"orthogonal kernels ('{no_pretraining}', the last column below) "
+                f"is behind GAN (default) at epoch 3 in {beats_ablation}/"
+                f"{ablation_cells} cells.",
+                "",
+            ]
+            if ablation_cells
+            else []
+        ),
         *(overview if counted else []),
         "",
         *tables,
@@ -449,35 +531,44 @@ def write_report(all_summaries, intro, out_md):
         handle.write("\n".join(lines) + "\n")
 
 
-def rebuild(path, command, out, renames=()):
-    """Rewrites the report and plots from a results.json, without training.
+def rebuild(paths, command, out, renames=()):
+    """Rewrites the report and plots from results.json files, without training.
 
-    `renames` ("OLD=NEW" strings) relabel methods whose names changed while
-    the computation stayed the same.
+    Several files (runs of different cells) are merged into one report and one
+    `results.json`. `renames` ("OLD=NEW" strings) relabel methods whose names
+    changed while the computation stayed the same.
     """
-    with open(path) as handle:
-        stored = json.load(handle)
-    raw = stored.get("cells", stored)
     mapping = dict(r.split("=", 1) for r in renames)
-    raw = {
-        cell: {mapping.get(m, m): runs for m, runs in methods.items()}
-        for cell, methods in raw.items()
-    }
-    meta = stored.get("meta", {})
-    first = next(iter(next(iter(raw.values())).values()))
-    epochs = len(first[0]["accuracy"])
+    raw, intros, parts = {}, [], []
+    for path in paths:
+        with open(path) as handle:
+            stored = json.load(handle)
+        cells = {
+            cell: {mapping.get(m, m): runs for m, runs in methods.items()}
+            for cell, methods in stored.get("cells", stored).items()
+        }
+        for meta in stored.get("meta", {}).get("parts", [stored.get("meta", {})]):
+            meta = dict(meta)
+            meta.setdefault("command", command)
+            meta.setdefault("cells", list(cells))
+            first = next(iter(cells[meta["cells"][0]].values()))
+            meta.setdefault("seeds", len(first))
+            meta.setdefault("epochs", len(first[0]["accuracy"]))
+            parts.append(meta)
+            intros.append(
+                header(meta)
+                + (f" Cells: {', '.join(meta['cells'])}." if len(paths) > 1 else "")
+            )
+        raw.update(cells)
     out_dir = os.path.join(out, "benchmarks")
     os.makedirs(out_dir, exist_ok=True)
-    summaries = {name: summarize(cell, epochs) for name, cell in raw.items()}
+    summaries = {
+        name: summarize(cell, len(next(iter(cell.values()))[0]["accuracy"]))
+        for name, cell in raw.items()
+    }
     for name, summary in summaries.items():
         plot(name, summary, out_dir)
-    intro = header(
-        meta.get("command", command),
-        len(first),
-        epochs,
-        meta.get("pretrain_epochs", "see the command"),
-        meta.get("minutes"),
-    )
+    intro = "\n\n".join(dict.fromkeys(intros))
     if mapping:
         intro += (
             " Rebuilt with `--from-results`; labels renamed after the run, the "
@@ -485,6 +576,8 @@ def rebuild(path, command, out, renames=()):
             + "; ".join(f"'{old}' is now '{new}'" for old, new in mapping.items())
             + "."
         )
+    with open(os.path.join(out_dir, "results.json"), "w") as handle:
+        json.dump({"meta": {"parts": parts}, "cells": raw}, handle)
     write_report(summaries, intro, os.path.join(out, "benchmarks.md"))
     return summaries
 
@@ -507,12 +600,21 @@ def main(argv=None):
     parser.add_argument(
         "--ablations", action="store_true", help="also run the GAN option ablations"
     )
-    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per cell")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds are first-seed, first-seed + 1, ... (fresh seeds for a "
+        "confirmation run after choosing options on others)",
+    )
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--pretrain-epochs", type=int, default=None)
     parser.add_argument(
         "--from-results",
-        help="rebuild the report and plots from this results.json, no training",
+        nargs="+",
+        help="rebuild the report, plots and one merged results.json from these "
+        "results.json files (runs of different cells), no training",
     )
     parser.add_argument(
         "--rename",
@@ -539,11 +641,16 @@ def main(argv=None):
             args.rename,
         )
     command = " ".join(["python benchmarks/init_quality.py", *argv])
-    args.seeds = list(range(args.seeds or (2 if args.quick else 3)))
+    count = args.seeds or (2 if args.quick else 3)
+    args.seeds = list(range(args.first_seed, args.first_seed + count))
     args.epochs = args.epochs or (5 if args.quick else 15)
     args.pretrain_epochs = args.pretrain_epochs or (5 if args.quick else 30)
     if args.methods is None:
-        args.methods = [m for m in METHODS if m not in ABLATIONS or args.ablations]
+        args.methods = [
+            m
+            for m in METHODS
+            if m not in NOT_COMPETING or (args.ablations and m in ABLATIONS)
+        ]
     unknown = set(args.methods) - set(METHODS)
     if unknown or BASELINE not in args.methods:
         parser.error(
@@ -572,15 +679,10 @@ def main(argv=None):
         summaries[name] = summarize(raw[name], args.epochs)
         plot(name, summaries[name], out_dir)
         minutes = (time.perf_counter() - start) / 60
-        meta = dict(
-            command=command, pretrain_epochs=args.pretrain_epochs, minutes=minutes
-        )
+        meta = run_meta(command, args.seeds, args.epochs, args.pretrain_epochs, minutes)
         with open(os.path.join(out_dir, "results.json"), "w") as handle:
             json.dump({"meta": meta, "cells": raw}, handle)
-        intro = header(
-            command, len(args.seeds), args.epochs, args.pretrain_epochs, minutes
-        )
-        write_report(summaries, intro, os.path.join(args.out, "benchmarks.md"))
+        write_report(summaries, header(meta), os.path.join(args.out, "benchmarks.md"))
     for name, summary in summaries.items():
         best, ok = verdict(summary)
         ratio = (

@@ -1,4 +1,4 @@
-"""Conditioning pretrained kernels for transfer: orthogonal, unit variance."""
+"""Conditioning pretrained layers for transfer: orthogonal, unit variance, centered."""
 
 import keras
 import numpy as np
@@ -17,12 +17,32 @@ def nearest_orthogonal(kernel):
     return (u @ vt).reshape(kernel.shape).astype("float32")
 
 
+# Output std that calibration gives a layer, by its activation. At unit
+# pre-activation std a third of tanh's inputs lie beyond |x| = 1, where its
+# slope is below 0.42; 0.5 started faster in the digits cells of
+# benchmarks/init_quality.py, with random and with pretrained kernels alike
+# (docs/benchmarks.md). Every other activation gets the LSUV standard, 1.
+TARGET_STD = {"tanh": 0.5}
+
+
+def target_std(layer):
+    """The output standard deviation calibration gives `layer`."""
+    name = getattr(getattr(layer, "activation", None), "__name__", "")
+    return TARGET_STD.get(name, 1.0)
+
+
 def calibrate(model, x_batch):
-    """Orthogonalizes each kernel of `model`, then LSUV-rescales it on `x_batch`."""
+    """Orthogonalizes each kernel of `model`, then LSUV-rescales and centers it.
+
+    Every kernel becomes its nearest orthogonal matrix; then, layer by layer on
+    `x_batch`, the kernel is scaled to the output standard deviation of
+    `target_std(layer)` (1; 0.5 for tanh) and the bias shifted so each output
+    unit has zero mean (`lsuv(..., center=True)`).
+    """
     for layer in _kernel_layers(model):
         kernel = keras.ops.convert_to_numpy(layer.kernel)
         layer.kernel.assign(nearest_orthogonal(kernel).astype(kernel.dtype))
-    return lsuv(model, x_batch)
+    return lsuv(model, x_batch, target_std=target_std, center=True)
 
 
 def sample_batch(x, size):

@@ -72,8 +72,9 @@ class GanInitModel(keras.Model):
             generator's input while training (a denoising generator; 0 for
             none). None takes the preset's value.
         calibrate: whether `fit` ends by calibrating the extractor's kernels
-            (`calibrate()`: nearest orthogonal matrix, then LSUV on the first
-            512 training samples). None takes the preset's value.
+            and biases (`calibrate()`: nearest orthogonal matrix, then LSUV
+            with centered biases, on the first 512 training samples). None
+            takes the preset's value.
         preset: `"default"` (reconstruction_weight=1.0, input_noise=0.0,
             calibrate=True) or `"paper"` (reconstruction_weight=0.0,
             input_noise=0.0, calibrate=False: the research paper's
@@ -297,13 +298,15 @@ class GanInitModel(keras.Model):
         return history
 
     def calibrate(self, x_batch):
-        """Conditions the extractor's kernels for transfer, on a batch of data.
+        """Conditions the extractor's kernels and biases for transfer.
 
         Each Dense/Conv kernel of the extractor becomes its nearest orthogonal
         matrix (U V^T of its SVD: the directions it learned, every singular
-        value 1), then `lsuv` rescales the kernels, first layer to last, so
-        each layer's output has unit variance on `x_batch`. `fit` does this
-        by itself when `calibrate=True`.
+        value 1); then, first layer to last, `lsuv(..., center=True)` rescales
+        each kernel so the layer's output has unit variance on `x_batch` and
+        shifts its bias so every output unit has zero mean there. `fit` does
+        this by itself when `calibrate=True`. Transfer the biases too
+        (`variable="bias"`) to keep the centering.
 
         Args:
             x_batch: a few hundred real input samples.

@@ -338,15 +338,19 @@ def test_input_noise_trains_and_evaluation_stays_deterministic(digits):
     assert first == gan.evaluate(digits[0][:64], verbose=0, return_dict=True)
 
 
-def layer_output_stds(extractor, x):
-    """Each kernel layer's output std (before its activation) on `x`."""
-    stds = []
+def layer_outputs(extractor, x):
+    """Each kernel layer's output (before its activation) on `x`."""
+    outputs = []
     for layer in extractor.layers:
         probe = keras.Model(extractor.inputs, layer.output)
         activation, layer.activation = layer.activation, keras.activations.linear
-        stds.append(float(np.std(keras.ops.convert_to_numpy(probe(x)))))
+        outputs.append(keras.ops.convert_to_numpy(probe(x)))
         layer.activation = activation
-    return stds
+    return outputs
+
+
+def layer_output_stds(extractor, x):
+    return [float(np.std(output)) for output in layer_outputs(extractor, x)]
 
 
 def test_default_fit_ends_with_calibrated_orthogonal_kernels(digits):
@@ -354,12 +358,30 @@ def test_default_fit_ends_with_calibrated_orthogonal_kernels(digits):
     assert gan.calibrate_after_fit
     gan.compile()
     gan.fit(digits[0], epochs=1, batch_size=64, verbose=0)
-    stds = layer_output_stds(gan.extractor, digits[0][:512])
-    assert all(abs(std - 1.0) <= 0.02 for std in stds)
+    outputs = layer_outputs(gan.extractor, digits[0][:512])
+    assert all(abs(np.std(output) - 1.0) <= 0.02 for output in outputs)
+    # every unit centered by its bias: zero mean on the calibration batch
+    assert all(np.abs(output.mean(0)).max() <= 0.02 for output in outputs)
     for layer in gan.extractor.layers:
         kernel = keras.ops.convert_to_numpy(layer.kernel)
         singular = np.linalg.svd(kernel, compute_uv=False)
         assert singular.max() / singular.min() < 1.0001  # orthogonal, then scaled
+
+
+def test_calibration_targets_half_unit_std_for_tanh_and_unit_std_otherwise(digits):
+    extractor = keras.Sequential(
+        [
+            keras.Input((64,)),
+            layers.Dense(32, activation="tanh", name="fe1"),
+            layers.Dense(16, name="fe2"),
+        ]
+    )
+    gan = keras_ganinit.GanInitModel(extractor)
+    assert gan.calibrate(digits[0][:512]) is gan
+    outputs = layer_outputs(gan.extractor, digits[0][:512])
+    assert abs(np.std(outputs[0]) - 0.5) <= 0.02
+    assert abs(np.std(outputs[1]) - 1.0) <= 0.02
+    assert all(np.abs(output.mean(0)).max() <= 0.02 for output in outputs)
 
 
 def test_calibration_follows_the_data_fit_was_given(digits):

@@ -50,7 +50,7 @@ def test_conv_layers_are_rescaled_too(digit_images):
             layers.Dense(10),
         ]
     )
-    keras_ganinit.lsuv(model, digit_images[:256], target_std=0.5)
+    keras_ganinit.lsuv(model, digit_images[:256], target_std=lambda layer: 0.5)
     probe = keras.Model(model.inputs, model.layers[-1].output)
     output = keras.ops.convert_to_numpy(probe(digit_images[:256]))
     assert abs(np.std(output) - 0.5) <= 0.02
@@ -60,6 +60,10 @@ def test_bad_inputs_are_explained(digits):
     with pytest.raises(TypeError, match="built keras.Model"):
         keras_ganinit.lsuv(layers.Dense(3), digits[0][:10])
     model = keras.Sequential([keras.Input((64,)), layers.Dense(4)])
+    with pytest.raises(ValueError, match="target_std must be a number > 0"):
+        keras_ganinit.lsuv(model, digits[0][:10], target_std=0)
+    with pytest.raises(ValueError, match="target_std must be.*layer 'dense"):
+        keras_ganinit.lsuv(model, digits[0][:10], target_std=lambda layer: None)
     with pytest.raises(ValueError, match="constant"):
         keras_ganinit.lsuv(model, np.zeros((16, 64), "float32"))
     with pytest.raises(ValueError, match="no layer with a kernel"):
@@ -79,3 +83,45 @@ def test_layers_inside_nested_models_are_rescaled(digits):
     outer = model.get_layer("outer")
     pre = hidden @ outer.kernel.numpy() + outer.bias.numpy()
     assert abs(np.std(hidden) - 1.0) <= 0.02 and abs(np.std(pre) - 1.0) <= 0.02
+
+
+def test_center_gives_every_unit_zero_mean_and_the_layer_unit_variance(
+    digits, digit_images
+):
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            layers.Dense(32, activation="relu", kernel_initializer="orthogonal"),
+            layers.Dense(16, activation="tanh", use_bias=False),
+        ]
+    )
+    x = digits[0][:512]  # pixel values in [0, 1]: far from centered
+    first = x @ model.layers[0].kernel.numpy()
+    assert np.abs(first.mean(0)).max() > 0.2
+    bias_free = model.layers[1].kernel.numpy()
+    keras_ganinit.lsuv(model, x, center=True)
+    first = x @ model.layers[0].kernel.numpy() + model.layers[0].bias.numpy()
+    assert np.abs(first.mean(0)).max() <= 0.02
+    assert abs(np.std(first) - 1.0) <= 0.02
+    # a layer without a bias is rescaled only, and keeps its direction
+    second = keras.ops.convert_to_numpy(model.layers[0].activation(first))
+    second = second @ model.layers[1].kernel.numpy()
+    assert abs(np.std(second) - 1.0) <= 0.02
+    new = model.layers[1].kernel.numpy().ravel()
+    cosine = bias_free.ravel() @ new / (np.linalg.norm(bias_free) * np.linalg.norm(new))
+    assert cosine > 0.9999
+
+    conv = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(8, 3, activation="relu", kernel_initializer="orthogonal"),
+        ]
+    )
+    keras_ganinit.lsuv(conv, digit_images[:256], center=True)
+    layer = conv.layers[0]
+    activation, layer.activation = layer.activation, keras.activations.linear
+    output = keras.ops.convert_to_numpy(conv(digit_images[:256]))
+    layer.activation = activation
+    channel_means = output.reshape(-1, 8).mean(0)
+    assert np.abs(channel_means).max() <= 0.02
+    assert abs(np.std(output) - 1.0) <= 0.02
