@@ -3,8 +3,9 @@
 Pretrains a 64-128-32 ReLU feature extractor on scikit-learn's bundled digits
 without labels (`GanInitModel`, in its default form and in the research paper's
 form), saves each, then trains the same shallow classifier from each set of
-pretrained kernels (`GanPretrainedInitializer`) and from `HeNormal`, with the
-same head, optimizer, data order and epochs, and prints the test accuracies.
+pretrained kernels and biases (`GanPretrainedInitializer`) and from `HeNormal`,
+with the same head, optimizer, data order and epochs, and prints the test
+accuracies.
 
 Run: python examples/digits_demo.py [--pretrain-epochs 30] [--epochs 5]
 """
@@ -30,13 +31,24 @@ def load_data(seed):
     )
 
 
-def classifier(kernel_initializers, seed):
-    first, second = kernel_initializers
+def classifier(initializers, seed):
+    """64-128-32-10 ReLU classifier; `initializers`: (kernel, bias) per hidden layer."""
+    (kernel1, bias1), (kernel2, bias2) = initializers
     return keras.Sequential(
         [
             keras.Input((64,)),
-            layers.Dense(128, activation="relu", kernel_initializer=first),
-            layers.Dense(32, activation="relu", kernel_initializer=second),
+            layers.Dense(
+                128,
+                activation="relu",
+                kernel_initializer=kernel1,
+                bias_initializer=bias1,
+            ),
+            layers.Dense(
+                32,
+                activation="relu",
+                kernel_initializer=kernel2,
+                bias_initializer=bias2,
+            ),
             layers.Dense(
                 10,
                 activation="softmax",
@@ -103,8 +115,13 @@ def main(argv=None):
             gan.save(path)
             pretrained = classifier(
                 [
-                    keras_ganinit.GanPretrainedInitializer(source=path, layer="fe1"),
-                    keras_ganinit.GanPretrainedInitializer(source=path, layer="fe2"),
+                    (
+                        keras_ganinit.GanPretrainedInitializer(source=path, layer=name),
+                        keras_ganinit.GanPretrainedInitializer(
+                            source=path, layer=name, variable="bias"
+                        ),
+                    )
+                    for name in ("fe1", "fe2")
                 ],
                 args.seed,
             )
@@ -113,7 +130,8 @@ def main(argv=None):
         )
 
     baseline = classifier(
-        [keras.initializers.HeNormal(seed=args.seed + i) for i in (1, 2)], args.seed
+        [(keras.initializers.HeNormal(seed=args.seed + i), "zeros") for i in (1, 2)],
+        args.seed,
     )
 
     results["HeNormal"] = train(baseline, data, args.epochs, args.seed)
