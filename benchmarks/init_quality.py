@@ -90,6 +90,8 @@ MORE_ABLATIONS = {
     ),
 }
 NOT_COMPETING = {**ABLATIONS, **MORE_ABLATIONS}
+# The standard initializers: Keras's own and LSUV.
+STANDARD = [m for m, (kind, _, _) in METHODS.items() if kind in ("random", "lsuv")]
 METHODS.update(NOT_COMPETING)
 BASELINE = "HeNormal"
 
@@ -370,7 +372,7 @@ def verdict(summary, method="GAN (default)", epoch=3):
     "Best" is among the methods it competes with: the standard initializers,
     LSUV, the autoencoder and the paper's form, not our own ablations.
     """
-    standard = [m for m, (kind, _, _) in METHODS.items() if kind in ("random", "lsuv")]
+    standard = STANDARD
     means = {
         m: s["at"][epoch][0]
         for m, s in summary.items()
@@ -431,7 +433,10 @@ def header(meta):
     )
 
 
-def write_report(all_summaries, intro, out_md):
+def write_report(all_summaries, intro, out_md, findings=None):
+    """benchmarks.md: goal check, overview, per-cell tables; `findings` (a
+    Markdown file written by hand after reading the results) goes after the
+    goal check."""
     lines = [
         "# Initialization quality benchmark",
         "",
@@ -466,7 +471,7 @@ def write_report(all_summaries, intro, out_md):
             within += bool(ok)
             diverged += summary["GAN (default)"]["diverged"]
             at3 = {m: s["at"][3][0] for m, s in summary.items() if 3 in s["at"]}
-            standard = [m for m in at3 if METHODS[m][0] in ("random", "lsuv")]
+            standard = [m for m in at3 if m in STANDARD]
             top = max(standard, key=at3.get)
             rank = sorted(at3, key=at3.get, reverse=True).index("GAN (default)") + 1
             paper = f"{at3['GAN (paper)']:.3f}" if "GAN (paper)" in at3 else "-"
@@ -512,6 +517,7 @@ def write_report(all_summaries, intro, out_md):
             else "**not met** in these cells."
         ),
         "",
+        *([open(findings).read().strip(), ""] if findings else []),
         *(
             [
                 f"**Does the pretraining matter?** The same calibration on random "
@@ -531,7 +537,7 @@ def write_report(all_summaries, intro, out_md):
         handle.write("\n".join(lines) + "\n")
 
 
-def rebuild(paths, command, out, renames=()):
+def rebuild(paths, command, out, renames=(), findings=None):
     """Rewrites the report and plots from results.json files, without training.
 
     Several files (runs of different cells) are merged into one report and one
@@ -578,7 +584,7 @@ def rebuild(paths, command, out, renames=()):
         )
     with open(os.path.join(out_dir, "results.json"), "w") as handle:
         json.dump({"meta": {"parts": parts}, "cells": raw}, handle)
-    write_report(summaries, intro, os.path.join(out, "benchmarks.md"))
+    write_report(summaries, intro, os.path.join(out, "benchmarks.md"), findings)
     return summaries
 
 
@@ -623,6 +629,10 @@ def main(argv=None):
         help="with --from-results: OLD=NEW method labels",
     )
     parser.add_argument(
+        "--findings",
+        help="a Markdown file of findings to put into benchmarks.md",
+    )
+    parser.add_argument(
         "--command",
         default=None,
         help="with --from-results: the command that produced the results",
@@ -639,6 +649,7 @@ def main(argv=None):
             args.command or "python benchmarks/init_quality.py (see results.json)",
             args.out,
             args.rename,
+            args.findings,
         )
     command = " ".join(["python benchmarks/init_quality.py", *argv])
     count = args.seeds or (2 if args.quick else 3)
@@ -682,7 +693,12 @@ def main(argv=None):
         meta = run_meta(command, args.seeds, args.epochs, args.pretrain_epochs, minutes)
         with open(os.path.join(out_dir, "results.json"), "w") as handle:
             json.dump({"meta": meta, "cells": raw}, handle)
-        write_report(summaries, header(meta), os.path.join(args.out, "benchmarks.md"))
+        write_report(
+            summaries,
+            header(meta),
+            os.path.join(args.out, "benchmarks.md"),
+            args.findings,
+        )
     for name, summary in summaries.items():
         best, ok = verdict(summary)
         ratio = (

@@ -1,0 +1,147 @@
+"""How the default calibration was chosen: post-hoc variants, side by side.
+
+Pretrains the GAN extractor once per digits cell configuration and seed
+(reconstruction weight 1, no calibration; seeds 0-2, as in the first benchmark
+run), then applies each calibration variant to the same pretrained weights (or
+to random orthogonal / autoencoder weights, marked RANDOM / AE), trains the
+benchmark's classifier for 3 epochs and compares the epoch-3 validation
+accuracy with the standard initializers of the first run
+(docs/benchmarks/selection/first-run-results.json, same cells and seeds).
+
+The variant chosen here (orthogonalize, LSUV with centered biases, target std
+0.5 for tanh) was then confirmed on fresh seeds by benchmarks/init_quality.py.
+
+    python benchmarks/calibration_search.py            # ~20 min on 2 CPUs
+    python benchmarks/calibration_search.py --report   # the table only
+"""
+
+import json
+import os
+import sys
+
+import init_quality as iq
+import keras
+import numpy as np
+
+from keras_ganinit._calibration import nearest_orthogonal
+from keras_ganinit.lsuv import _kernel_layers, _pre_activation_output
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SELECTION = os.path.join(HERE, "..", "docs", "benchmarks", "selection")
+RESULTS = os.path.join(SELECTION, "calibration-search.json")
+FIRST_RUN = os.path.join(SELECTION, "first-run-results.json")
+SOURCES = {None: "GAN rw1, no calibration", "RANDOM": "Orthogonal", "AE": "Autoencoder"}
+
+
+def tanh_half(cell):
+    return 0.5 if cell["activation"] == "tanh" else 1.0
+
+
+# name -> (weights source, options of `calibrated`)
+VARIANTS = {
+    "orth+lsuv": (None, {}),
+    "orth+unit": (None, {"mode": "unit"}),
+    "orth+unit+center": (None, {"mode": "unit", "center": True}),
+    "orth+lsuv+center": (None, {"center": True}),
+    "unit+center (no orth)": (None, {"orth": False, "mode": "unit", "center": True}),
+    "orth+lsuv t0.5": (None, {"target": 0.5}),
+    "orth+lsuv+center tanh0.5": (None, {"center": True, "target": tanh_half}),
+    "RANDOM orth+lsuv+center": ("RANDOM", {"center": True}),
+    "RANDOM tanh0.5": ("RANDOM", {"center": True, "target": tanh_half}),
+    "AE orth+lsuv+center": ("AE", {"center": True}),
+}
+STANDARD = iq.STANDARD
+
+
+def calibrated(cell, data, weights, orth=True, mode="layer", center=False, target=1.0):
+    """`weights` after one calibration variant, on the first 512 inputs.
+
+    mode "layer": one scale per layer (LSUV); "unit": one per output unit.
+    """
+    model = iq.extractor(
+        cell, data[0].shape[1], data[4], keras.initializers.GlorotUniform
+    )
+    for layer in model.layers:
+        layer.set_weights(weights[layer.name])
+    x = keras.ops.convert_to_tensor(data[0][:512])
+    goal = target(cell) if callable(target) else target
+    for layer in _kernel_layers(model):
+        if orth:
+            kernel = keras.ops.convert_to_numpy(layer.kernel)
+            layer.kernel.assign(nearest_orthogonal(kernel))
+        for _ in range(5):
+            out = _pre_activation_output(model, layer, x)
+            out = out.reshape(-1, out.shape[-1])
+            std = (
+                out.std(0) + 1e-8
+                if mode == "unit"
+                else np.full(out.shape[-1], out.std())
+            )
+            layer.kernel.assign(layer.kernel * (goal / std))
+            if center and layer.bias is not None:
+                out = _pre_activation_output(model, layer, x)
+                layer.bias.assign(layer.bias - out.reshape(-1, out.shape[-1]).mean(0))
+    return {layer.name: layer.get_weights() for layer in model.layers}
+
+
+def search():
+    results = json.load(open(RESULTS)) if os.path.exists(RESULTS) else {}
+    data = iq.load("digits", 0)
+    for cell in [c for c in iq.grid(False) if c["dataset"] == "digits"]:
+        name = iq.cell_name(cell)
+        for seed in range(3):
+            for variant, (source, options) in VARIANTS.items():
+                key = f"{name}|{variant}|{seed}"
+                if key in results:
+                    continue
+                weights, _ = iq.pretrain(
+                    SOURCES[source], cell, data[0], data[4], seed, 30
+                )
+                weights = calibrated(cell, data, weights, **options)
+                accuracy, _, _ = iq.train(cell, weights, data, seed, 3)
+                results[key] = accuracy.tolist()
+                with open(RESULTS, "w") as handle:
+                    json.dump(results, handle)
+        print(name, flush=True)
+
+
+def report(epoch=3):
+    """Per variant: cells where it beats every competitor of the first run."""
+    first = json.load(open(FIRST_RUN))
+    first = first.get("cells", first)
+    searched = json.load(open(RESULTS))
+    competitors = STANDARD + ["Autoencoder", "GAN (paper)"]
+    wins = dict.fromkeys(VARIANTS, 0)
+    within = dict.fromkeys(VARIANTS, 0)
+    counted = dict.fromkeys(VARIANTS, 0)
+    cells = sorted({key.split("|")[0] for key in searched}, key=list(first).index)
+    for cell in cells:
+        acc = {
+            m: np.array([r["accuracy"][epoch - 1] for r in runs])
+            for m, runs in first[cell].items()
+        }
+        best = max(STANDARD, key=lambda m: acc[m].mean())
+        top = max(acc[m].mean() for m in competitors)
+        line = f"{cell:28} best standard {best} {acc[best].mean():.3f}:"
+        for variant in VARIANTS:
+            runs = [searched.get(f"{cell}|{variant}|{s}") for s in range(3)]
+            if None in runs:
+                continue
+            mean = np.mean([r[epoch - 1] for r in runs])
+            counted[variant] += 1
+            wins[variant] += mean > top
+            within[variant] += acc[best].mean() - mean <= 2 * acc[best].std()
+            line += f" {variant} {mean:.3f}{'*' if mean > top else ''};"
+        print(line)
+    print(f"\nepoch {epoch}: cells where best of all / within 2 std / cells run")
+    for variant in VARIANTS:
+        print(
+            f"  {variant:28} {wins[variant]:2d} / {within[variant]:2d} / "
+            f"{counted[variant]:2d}"
+        )
+
+
+if __name__ == "__main__":
+    if "--report" not in sys.argv:
+        search()
+    report()
