@@ -312,8 +312,23 @@ def grid(quick):
     return cells
 
 
+# Pretraining length, in steps of batch 64: 30 epochs of digits (what the
+# digits cells were tuned with), 10 of MNIST-1D, 1 of MNIST-1D 40k. Longer was
+# worse on MNIST-1D (docs/benchmarks.md, findings).
+PRETRAIN_STEPS = 600
+
+
+def pretrain_epochs_for(x_train, pretrain_epochs):
+    """`pretrain_epochs` if given, else the epochs that make PRETRAIN_STEPS."""
+    if pretrain_epochs:
+        return pretrain_epochs
+    steps_per_epoch = -(-len(x_train) // 64)
+    return max(1, round(PRETRAIN_STEPS / steps_per_epoch))
+
+
 def run_cell(cell, seeds, epochs, pretrain_epochs, methods):
     data = load(cell["dataset"], 0)
+    pretrain_epochs = pretrain_epochs_for(data[0], pretrain_epochs)
     results = {}
     for method in methods:
         runs = []
@@ -615,7 +630,12 @@ def main(argv=None):
         "confirmation run after choosing options on others)",
     )
     parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--pretrain-epochs", type=int, default=None)
+    parser.add_argument(
+        "--pretrain-epochs",
+        type=int,
+        default=None,
+        help=f"default: {PRETRAIN_STEPS} steps of batch 64, in whole epochs",
+    )
     parser.add_argument(
         "--from-results",
         nargs="+",
@@ -655,7 +675,7 @@ def main(argv=None):
     count = args.seeds or (2 if args.quick else 3)
     args.seeds = list(range(args.first_seed, args.first_seed + count))
     args.epochs = args.epochs or (5 if args.quick else 15)
-    args.pretrain_epochs = args.pretrain_epochs or (5 if args.quick else 30)
+    args.pretrain_epochs = args.pretrain_epochs or (5 if args.quick else None)
     if args.methods is None:
         args.methods = [
             m
@@ -690,7 +710,14 @@ def main(argv=None):
         summaries[name] = summarize(raw[name], args.epochs)
         plot(name, summaries[name], out_dir)
         minutes = (time.perf_counter() - start) / 60
-        meta = run_meta(command, args.seeds, args.epochs, args.pretrain_epochs, minutes)
+        meta = run_meta(
+            command,
+            args.seeds,
+            args.epochs,
+            args.pretrain_epochs
+            or f"{PRETRAIN_STEPS} steps (digits 30 epochs, MNIST-1D 10, 40k 1)",
+            minutes,
+        )
         with open(os.path.join(out_dir, "results.json"), "w") as handle:
             json.dump({"meta": meta, "cells": raw}, handle)
         write_report(
