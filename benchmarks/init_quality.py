@@ -556,11 +556,13 @@ def rebuild(paths, command, out, renames=(), findings=None):
     """Rewrites the report and plots from results.json files, without training.
 
     Several files (runs of different cells) are merged into one report and one
-    `results.json`. `renames` ("OLD=NEW" strings) relabel methods whose names
-    changed while the computation stayed the same.
+    `results.json`; where two files hold the same cell, the later file's
+    methods replace the earlier one's and the others are kept. `renames`
+    ("OLD=NEW" strings) relabel methods whose names changed while the
+    computation stayed the same.
     """
     mapping = dict(r.split("=", 1) for r in renames)
-    raw, intros, parts = {}, [], []
+    raw, intros, parts, notes = {}, [], [], []
     for path in paths:
         with open(path) as handle:
             stored = json.load(handle)
@@ -580,7 +582,15 @@ def rebuild(paths, command, out, renames=(), findings=None):
                 header(meta)
                 + (f" Cells: {', '.join(meta['cells'])}." if len(paths) > 1 else "")
             )
-        raw.update(cells)
+        for cell, methods in cells.items():
+            if cell in raw and set(raw[cell]) - set(methods):
+                kept = ", ".join(m for m in raw[cell] if m not in methods)
+                notes.append(
+                    f"In {cell} the methods of a later run replace the same "
+                    f"methods of an earlier one; {kept} keep the earlier run's "
+                    f"seeds (the 'div' column gives each method's number of runs)."
+                )
+            raw.setdefault(cell, {}).update(methods)
     out_dir = os.path.join(out, "benchmarks")
     os.makedirs(out_dir, exist_ok=True)
     summaries = {
@@ -590,6 +600,8 @@ def rebuild(paths, command, out, renames=(), findings=None):
     for name, summary in summaries.items():
         plot(name, summary, out_dir)
     intro = "\n\n".join(dict.fromkeys(intros))
+    if notes:
+        intro += "\n\n" + " ".join(notes)
     if mapping:
         intro += (
             " Rebuilt with `--from-results`; labels renamed after the run, the "
