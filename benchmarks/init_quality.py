@@ -21,6 +21,7 @@ import itertools
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 
@@ -683,7 +684,7 @@ def main(argv=None):
             args.rename,
             args.findings,
         )
-    command = " ".join(["python benchmarks/init_quality.py", *argv])
+    command = shlex.join(["python", "benchmarks/init_quality.py", *argv])
     count = args.seeds or (2 if args.quick else 3)
     args.seeds = list(range(args.first_seed, args.first_seed + count))
     args.epochs = args.epochs or (5 if args.quick else 15)
