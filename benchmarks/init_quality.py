@@ -409,12 +409,20 @@ def plot(name, summary, out_dir):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    colors = iter(plt.get_cmap("tab10").colors)
     for method, s in summary.items():
-        style = "-" if method.startswith("GAN") else "--"
-        axis.plot(range(1, len(s["curve"]) + 1), s["curve"], style, label=method)
+        # Our default stands out (thick black, on top); the standard
+        # initializers get a colour each; our ablations are thin gray lines.
+        if method == "GAN (default)":
+            style = dict(color="black", linewidth=2.5, zorder=3)
+        elif method in NOT_COMPETING:
+            style = dict(color="gray", linewidth=1, linestyle=":")
+        else:
+            style = dict(color=next(colors, "gray"), linestyle="--")
+        axis.plot(range(1, len(s["curve"]) + 1), s["curve"], label=method, **style)
     axis.set(title=name, xlabel="epoch", ylabel="validation accuracy (mean)")
-    axis.legend(fontsize=7)
+    axis.legend(fontsize=7, loc="lower right")
     axis.grid(alpha=0.3)
     path = os.path.join(out_dir, f"{name}.png")
     figure.tight_layout()
