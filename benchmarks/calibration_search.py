@@ -172,33 +172,41 @@ MNIST1D_VARIANTS = {
 }
 
 
+def _search(path, data, cells, methods, weights_for):
+    """Trains each cell's classifier for 3 epochs from `weights_for(cell,
+    method, seed)`, seeds 0-2, keeping what `path` already holds."""
+    results = json.load(open(path)) if os.path.exists(path) else {}
+    for cell in cells:
+        name = iq.cell_name(cell)
+        for seed in range(3):
+            for method in methods:
+                key = f"{name}|{method}|{seed}"
+                if key in results:
+                    continue
+                weights = weights_for(cell, method, seed)
+                results[key] = iq.train(cell, weights, data, seed, 3)[0].tolist()
+                with open(path, "w") as handle:
+                    json.dump(results, handle)
+        print(name, flush=True)
+
+
 def search_mnist1d():
-    results = json.load(open(MNIST1D)) if os.path.exists(MNIST1D) else {}
     data = iq.load("mnist1d", 0)
     cells = [
         c for c in iq.grid(False) if c["dataset"] == "mnist1d" and c["network"] == "mlp"
     ]
-    for cell in cells:
-        name = iq.cell_name(cell)
-        for seed in range(3):
-            for method in MNIST1D_BASELINES + list(MNIST1D_VARIANTS):
-                key = f"{name}|{method}|{seed}"
-                if key in results:
-                    continue
-                if method in MNIST1D_BASELINES:
-                    weights, _ = iq.pretrain(method, cell, data[0], data[4], seed, 30)
-                else:
-                    source, options = MNIST1D_VARIANTS[method]
-                    epochs = 10 if source == "GAN10" else 30
-                    source = None if source == "GAN10" else source
-                    weights, _ = iq.pretrain(
-                        SOURCES[source], cell, data[0], data[4], seed, epochs
-                    )
-                    weights = calibrated(cell, data, weights, **options)
-                results[key] = iq.train(cell, weights, data, seed, 3)[0].tolist()
-                with open(MNIST1D, "w") as handle:
-                    json.dump(results, handle)
-        print(name, flush=True)
+
+    def weights_for(cell, method, seed):
+        if method in MNIST1D_BASELINES:
+            return iq.pretrain(method, cell, data[0], data[4], seed, 30)[0]
+        source, options = MNIST1D_VARIANTS[method]
+        epochs = 10 if source == "GAN10" else 30
+        source = None if source == "GAN10" else source
+        weights, _ = iq.pretrain(SOURCES[source], cell, data[0], data[4], seed, epochs)
+        return calibrated(cell, data, weights, **options)
+
+    methods = MNIST1D_BASELINES + list(MNIST1D_VARIANTS)
+    _search(MNIST1D, data, cells, methods, weights_for)
 
 
 def report_mnist1d(epoch=3):
@@ -232,8 +240,6 @@ TANH_VARIANTS = {
 
 
 def search_tanh(dataset):
-    path = TANH.format(dataset)
-    results = json.load(open(path)) if os.path.exists(path) else {}
     data = iq.load(dataset, 0)
     epochs = iq.pretrain_epochs_for(data[0], None)
     cells = [
@@ -241,27 +247,16 @@ def search_tanh(dataset):
         for c in iq.grid(False)
         if c["dataset"] == dataset and c["activation"] == "tanh"
     ]
-    for cell in cells:
-        name = iq.cell_name(cell)
-        for seed in range(3):
-            for method in TANH_BASELINES + list(TANH_VARIANTS):
-                key = f"{name}|{method}|{seed}"
-                if key in results:
-                    continue
-                if method in TANH_BASELINES:
-                    weights, _ = iq.pretrain(
-                        method, cell, data[0], data[4], seed, epochs
-                    )
-                else:
-                    source, options = TANH_VARIANTS[method]
-                    weights, _ = iq.pretrain(
-                        SOURCES[source], cell, data[0], data[4], seed, epochs
-                    )
-                    weights = calibrated(cell, data, weights, **options)
-                results[key] = iq.train(cell, weights, data, seed, 3)[0].tolist()
-                with open(path, "w") as handle:
-                    json.dump(results, handle)
-        print(name, flush=True)
+
+    def weights_for(cell, method, seed):
+        if method in TANH_BASELINES:
+            return iq.pretrain(method, cell, data[0], data[4], seed, epochs)[0]
+        source, options = TANH_VARIANTS[method]
+        weights, _ = iq.pretrain(SOURCES[source], cell, data[0], data[4], seed, epochs)
+        return calibrated(cell, data, weights, **options)
+
+    methods = TANH_BASELINES + list(TANH_VARIANTS)
+    _search(TANH.format(dataset), data, cells, methods, weights_for)
 
 
 def report_tanh(epoch=3):
