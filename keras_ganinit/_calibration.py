@@ -31,18 +31,35 @@ def target_std(layer):
     return TARGET_STD.get(name, 1.0)
 
 
-def calibrate(model, x_batch):
+def calibrate(model, x_batch, target=None):
     """Orthogonalizes each kernel of `model`, then LSUV-rescales and centers it.
 
     Every kernel becomes its nearest orthogonal matrix; then, layer by layer on
-    `x_batch`, the kernel is scaled to the output standard deviation of
-    `target_std(layer)` (1; 0.5 for tanh) and the bias shifted so each output
-    unit has zero mean (`lsuv(..., center=True)`).
+    `x_batch`, the kernel is scaled to the output standard deviation `target`
+    (None: `target_std(layer)`, 1 or 0.5 for tanh) and the bias shifted so
+    each output unit has zero mean (`lsuv(..., center=True)`).
     """
     for layer in _kernel_layers(model):
         kernel = keras.ops.convert_to_numpy(layer.kernel)
         layer.kernel.assign(nearest_orthogonal(kernel).astype(kernel.dtype))
-    return lsuv(model, x_batch, target_std=target_std, center=True)
+    goal = target_std if target is None else target
+    return lsuv(model, x_batch, target_std=goal, center=True)
+
+
+def check_target(target):
+    """`target` if None or a number > 0, else a ValueError saying what to pass."""
+    if target is None or (
+        isinstance(target, (int, float))
+        and not isinstance(target, bool)
+        and np.isfinite(target)
+        and target > 0
+    ):
+        return None if target is None else float(target)
+    raise ValueError(
+        f"calibration_target_std must be None (output std 1 for every layer, "
+        f"0.5 for tanh layers) or a number > 0 for every layer, but got "
+        f"{target!r}. Pass 1.0 to give tanh layers unit output std too."
+    )
 
 
 def sample_batch(x, size):

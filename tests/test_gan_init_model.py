@@ -279,6 +279,9 @@ def test_user_discriminator_and_decoder_are_used(digits):
             "extractor's input shape (64,)",
         ),
         ({"reconstruction_weight": -1}, ValueError, "reconstruction_weight must be"),
+        ({"calibration_target_std": 0}, ValueError, "Pass 1.0 to give tanh"),
+        ({"calibration_target_std": "big"}, ValueError, "a number > 0 for every"),
+        ({"calibration_target_std": True}, ValueError, "calibration_target_std must"),
         (
             {"reconstruction_weight": "much"},
             ValueError,
@@ -382,6 +385,25 @@ def test_calibration_targets_half_unit_std_for_tanh_and_unit_std_otherwise(digit
     assert abs(np.std(outputs[0]) - 0.5) <= 0.02
     assert abs(np.std(outputs[1]) - 1.0) <= 0.02
     assert all(np.abs(output.mean(0)).max() <= 0.02 for output in outputs)
+
+
+def test_calibration_target_std_sets_every_layer_and_is_saved(digits):
+    extractor = keras.Sequential(
+        [
+            keras.Input((64,)),
+            layers.Dense(32, activation="tanh", name="fe1"),
+            layers.Dense(16, name="fe2"),
+        ]
+    )
+    gan = keras_ganinit.GanInitModel(extractor, calibration_target_std=1.0)
+    gan.calibrate(digits[0][:512])
+    outputs = layer_outputs(gan.extractor, digits[0][:512])
+    assert [round(float(np.std(o)), 1) for o in outputs] == [1.0, 1.0]
+    assert all(np.abs(output.mean(0)).max() <= 0.02 for output in outputs)
+    config = gan.get_config()
+    assert config["calibration_target_std"] == 1.0
+    assert keras_ganinit.GanInitModel.from_config(config).calibration_target_std == 1
+    assert keras_ganinit.GanInitModel(dense_extractor()).calibration_target_std is None
 
 
 def test_calibration_follows_the_data_fit_was_given(digits):
