@@ -89,6 +89,8 @@ MORE_ABLATIONS = {
         None,
         {"input_noise": 0.1, "calibrate": False},
     ),
+    # The option for tanh networks trained on much labelled data.
+    "GAN, calibration_target_std=1": ("gan", None, {"calibration_target_std": 1.0}),
 }
 NOT_COMPETING = {**ABLATIONS, **MORE_ABLATIONS}
 # The standard initializers: Keras's own and LSUV.
