@@ -76,8 +76,8 @@ class GanInitModel(keras.Model):
             with centered biases, on the first 512 training samples). None
             takes the preset's value.
         calibration_target_std: the output standard deviation calibration
-            gives each layer: None for 1, or 0.5 for tanh layers (the
-            default), or one number > 0 for every layer. With tanh networks
+            gives each layer: None (the default) for 1, or 0.5 for tanh
+            layers; or one number > 0 for every layer. With tanh networks
             trained on much labelled data, 1.0 started faster in the
             benchmark (docs/benchmarks.md).
         preset: `"default"` (reconstruction_weight=1.0, input_noise=0.0,
