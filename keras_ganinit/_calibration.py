@@ -1,5 +1,7 @@
 """Conditioning pretrained layers for transfer: orthogonal, unit variance, centered."""
 
+import numbers
+
 import keras
 import numpy as np
 
@@ -49,8 +51,8 @@ def calibrate(model, x_batch, target=None):
 def check_target(target):
     """`target` if None or a number > 0, else a ValueError saying what to pass."""
     if target is None or (
-        isinstance(target, (int, float))
-        and not isinstance(target, bool)
+        isinstance(target, numbers.Real)
+        and not isinstance(target, (bool, np.bool_))
         and np.isfinite(target)
         and target > 0
     ):

@@ -404,6 +404,10 @@ def test_calibration_target_std_sets_every_layer_and_is_saved(digits):
     assert config["calibration_target_std"] == 1.0
     assert keras_ganinit.GanInitModel.from_config(config).calibration_target_std == 1
     assert keras_ganinit.GanInitModel(dense_extractor()).calibration_target_std is None
+    numpy_number = keras_ganinit.GanInitModel(
+        dense_extractor(), calibration_target_std=np.float32(0.8)
+    )
+    assert numpy_number.calibration_target_std == pytest.approx(0.8)
 
 
 def test_calibration_follows_the_data_fit_was_given(digits):
