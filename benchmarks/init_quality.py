@@ -91,6 +91,8 @@ MORE_ABLATIONS = {
     ),
     # The option for tanh networks trained on much labelled data.
     "GAN, calibration_target_std=1": ("gan", None, {"calibration_target_std": 1.0}),
+    # The mirror reuses the extractor's kernels, transposed (extractor^T).
+    "GAN, tied decoder weights": ("gan", None, {"tied_weights": True}),
 }
 NOT_COMPETING = {**ABLATIONS, **MORE_ABLATIONS}
 # The standard initializers: Keras's own and LSUV.

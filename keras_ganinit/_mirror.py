@@ -6,6 +6,7 @@ import keras
 from keras import layers
 
 from keras_ganinit._layers import leaf_layers, single_input_shape
+from keras_ganinit._tied import TIED_CONV_TRANSPOSE, TiedDense
 
 _SKIPPED = (
     layers.Dropout,
@@ -60,7 +61,7 @@ _GLOBAL_POOLING = (
 )
 
 
-def build_mirror(extractor):
+def build_mirror(extractor, tied=False):
     """Builds the decoder that runs `extractor`'s computation backwards.
 
     Dense goes back to the previous width, ConvND to ConvNDTranspose with the
@@ -71,8 +72,13 @@ def build_mirror(extractor):
     the mirror's last layer is linear. Its output has the extractor input's
     exact shape, odd sizes included.
 
+    With `tied=True` the Dense and ConvNDTranspose mirrors own only their
+    biases and reuse the extractor's kernels, transposed (`_tied.py`); call
+    `_tied.attach(decoder, extractor)` before running the decoder.
+
     Args:
         extractor: a single-input `keras.Model` whose layers form one chain.
+        tied: whether the mirror reuses the extractor's kernels.
 
     Returns:
         A built `keras.Sequential` from the extractor's output shape to its
@@ -104,7 +110,7 @@ def build_mirror(extractor):
     for layer, in_shape, out_shape in reversed(
         list(zip(chain, shapes[:-1], shapes[1:], strict=True))
     ):
-        mirrored.extend(_mirror_layer(layer, in_shape, out_shape))
+        mirrored.extend(_mirror_layer(layer, in_shape, out_shape, tied))
     while mirrored and _is_activation(mirrored[0]):
         mirrored.pop(0)
 
@@ -139,7 +145,7 @@ def _split_activation(layer):
     return [layers.Activation(activation, name=f"{layer.name}_mirror_activation")]
 
 
-def _mirror_layer(layer, in_shape, out_shape):
+def _mirror_layer(layer, in_shape, out_shape, tied=False):
     """Returns the mirror of one layer as a list, in the decoder's order."""
     if isinstance(layer, _SKIPPED):
         return []
@@ -148,12 +154,28 @@ def _mirror_layer(layer, in_shape, out_shape):
         config["name"] = _mirror_name(layer)
         return [type(layer).from_config(config)]
     if isinstance(layer, layers.Dense):
-        core = layers.Dense(
-            in_shape[-1], use_bias=layer.use_bias, name=_mirror_name(layer)
-        )
+        if tied:
+            core = TiedDense(
+                in_shape[-1],
+                tied_to=layer.name,
+                use_bias=layer.use_bias,
+                name=_mirror_name(layer),
+            )
+        else:
+            core = layers.Dense(
+                in_shape[-1], use_bias=layer.use_bias, name=_mirror_name(layer)
+            )
         return [*_split_activation(layer), core]
     if isinstance(layer, _CONV):
-        return [*_split_activation(layer), *_mirror_conv(layer, in_shape, out_shape)]
+        if tied and getattr(layer, "groups", 1) != 1:
+            raise ValueError(
+                f"Layer {layer.name!r} is a grouped convolution (groups="
+                f"{layer.groups}); its kernel cannot be reused by a transposed "
+                f"convolution. Pass tied_weights=False, or decoder= with your own "
+                f"mirror."
+            )
+        mirror = _mirror_conv(layer, in_shape, out_shape, tied)
+        return [*_split_activation(layer), *mirror]
     if isinstance(layer, _POOLING):
         return _mirror_pooling(layer, in_shape, out_shape)
     if isinstance(layer, _GLOBAL_POOLING):
@@ -222,14 +244,16 @@ def _transpose_length(length, kernel, stride, padding, dilation, output_padding)
     return (length - 1) * stride + kernel - 2 * pad + output_padding
 
 
-def _mirror_conv(layer, in_shape, out_shape):
+def _mirror_conv(layer, in_shape, out_shape, tied=False):
     rank = len(layer.kernel_size)
     data_format = layer.data_format
     padding = "same" if layer.padding == "causal" else layer.padding
     axes = _spatial_axes(rank, data_format)
 
     def transpose(output_padding):
-        return _CONV_TRANSPOSE[rank](
+        tie = {"tied_to": layer.name} if tied else {}
+        return (TIED_CONV_TRANSPOSE if tied else _CONV_TRANSPOSE)[rank](
+            **tie,
             filters=in_shape[_channel_axis(data_format)],
             kernel_size=layer.kernel_size,
             strides=layer.strides,

@@ -5,7 +5,7 @@ import warnings
 import keras
 from keras import ops
 
-from keras_ganinit import _calibration, _trainer
+from keras_ganinit import _calibration, _tied, _trainer
 from keras_ganinit._discriminator import check_discriminator, default_discriminator
 from keras_ganinit._layers import single_input_shape
 from keras_ganinit._losses import discriminator_loss, generator_loss
@@ -22,9 +22,19 @@ _FIXED_COMPILE_ARGS = (
 
 PRESETS = {
     # The research paper's form: adversarial loss only, kernels as trained.
-    "paper": {"reconstruction_weight": 0.0, "input_noise": 0.0, "calibrate": False},
+    "paper": {
+        "reconstruction_weight": 0.0,
+        "input_noise": 0.0,
+        "tied_weights": False,
+        "calibrate": False,
+    },
     # Our form, chosen from benchmarks/init_quality.py (docs/benchmarks.md).
-    "default": {"reconstruction_weight": 1.0, "input_noise": 0.0, "calibrate": True},
+    "default": {
+        "reconstruction_weight": 1.0,
+        "input_noise": 0.0,
+        "tied_weights": False,
+        "calibrate": True,
+    },
 }
 CALIBRATION_SAMPLES = 512
 
@@ -71,6 +81,11 @@ class GanInitModel(keras.Model):
         input_noise: standard deviation of Gaussian noise added to the
             generator's input while training (a denoising generator; 0 for
             none). None takes the preset's value.
+        tied_weights: whether the automatic mirror reuses the extractor's
+            kernels, transposed (literally extractor^T: Dense mirrors multiply
+            by the kernel's transpose, ConvNDTranspose mirrors use the Conv
+            kernel), so the mirror owns only its biases. Needs
+            `decoder=None`. None takes the preset's value (False in both).
         calibrate: whether `fit` ends by calibrating the extractor's kernels
             and biases (`calibrate()`: nearest orthogonal matrix, then LSUV
             with centered biases, on the first 512 training samples). None
@@ -109,6 +124,7 @@ class GanInitModel(keras.Model):
         decoder=None,
         reconstruction_weight=None,
         input_noise=None,
+        tied_weights=None,
         calibrate=None,
         calibration_target_std=None,
         preset="default",
@@ -126,6 +142,13 @@ class GanInitModel(keras.Model):
             input_noise = PRESETS[preset]["input_noise"]
         if calibrate is None:
             calibrate = PRESETS[preset]["calibrate"]
+        if tied_weights is None:
+            tied_weights = PRESETS[preset]["tied_weights"]
+        if not isinstance(tied_weights, bool):
+            raise TypeError(
+                f"tied_weights must be True, False or None (the preset's choice), "
+                f"but got {tied_weights!r}."
+            )
         if not isinstance(calibrate, bool):
             raise TypeError(
                 f"calibrate must be True, False or None (the preset's choice), but "
@@ -134,9 +157,16 @@ class GanInitModel(keras.Model):
         input_shape = single_input_shape(extractor, "extractor")
         feature_shape = tuple(extractor.outputs[0].shape[1:])
         if decoder is None:
-            decoder = build_mirror(extractor)
+            decoder = build_mirror(extractor, tied=tied_weights)
         else:
             _check_decoder(decoder, feature_shape, input_shape)
+        if not _tied.attach(decoder, extractor) and tied_weights:
+            raise ValueError(
+                f"tied_weights=True makes the automatic mirror reuse the "
+                f"extractor's kernels, but a decoder was passed ({decoder.name!r}),"
+                f" which has no tied layers. Leave decoder=None, or pass "
+                f"tied_weights=False to train your decoder's own kernels."
+            )
         if discriminator is None:
             discriminator = default_discriminator(input_shape)
         else:
@@ -155,6 +185,7 @@ class GanInitModel(keras.Model):
         self.discriminator = discriminator
         self.reconstruction_weight = reconstruction_weight
         self.input_noise = input_noise
+        self.tied_weights = tied_weights
         self.calibrate_after_fit = calibrate
         self.calibration_target_std = _calibration.check_target(calibration_target_std)
         self.preset = preset
@@ -359,6 +390,7 @@ class GanInitModel(keras.Model):
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "reconstruction_weight": self.reconstruction_weight,
             "input_noise": self.input_noise,
+            "tied_weights": self.tied_weights,
             "calibrate": self.calibrate_after_fit,
             "calibration_target_std": self.calibration_target_std,
             "preset": self.preset,

@@ -1,0 +1,150 @@
+"""Tied mirrors: the decoder reuses the extractor's kernels, transposed."""
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+from sklearn.datasets import load_digits
+
+import keras_ganinit
+from keras_ganinit import _tied
+from keras_ganinit._mirror import build_mirror
+
+L = layers
+_np = keras.ops.convert_to_numpy
+
+
+def _digits(n=256):
+    return (load_digits().data[:n] / 16.0).astype("float32")
+
+
+def _mlp():
+    return keras.Sequential(
+        [
+            keras.Input((64,)),
+            L.Dense(32, activation="tanh", name="fe1"),
+            L.Dense(16, activation="tanh", name="fe2"),
+        ],
+        name="mlp",
+    )
+
+
+def _cnn():
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            L.Conv2D(4, 3, strides=2, padding="same", activation="relu", name="c1"),
+            L.Conv2D(6, 3, padding="valid", activation="relu", name="c2"),
+            L.Flatten(name="flat"),
+            L.Dense(10, name="fe"),
+        ],
+        name="cnn",
+    )
+
+
+def _conv1d():
+    return keras.Sequential(
+        [keras.Input((40, 1)), L.Conv1D(5, 5, strides=2, name="c1")], name="c1d"
+    )
+
+
+@pytest.mark.parametrize("make", [_mlp, _cnn, _conv1d])
+def test_tied_mirror_owns_only_biases_and_gives_back_the_input_shape(make):
+    extractor = make()
+    decoder = build_mirror(extractor, tied=True)
+    tied = _tied.attach(decoder, extractor)
+    kernel_layers = [layer for layer in extractor.layers if hasattr(layer, "kernel")]
+    assert len(tied) == len(kernel_layers)
+    assert all(v.path.endswith("bias") for v in decoder.trainable_variables)
+    x = np.random.default_rng(0).normal(size=(3, *extractor.input_shape[1:]))
+    output = decoder(extractor(x.astype("float32")))
+    assert tuple(output.shape) == x.shape
+
+
+def test_tied_dense_multiplies_by_the_transposed_kernel():
+    extractor = _mlp()
+    decoder = build_mirror(extractor, tied=True)
+    _tied.attach(decoder, extractor)
+    mirror = decoder.get_layer("fe2_mirror")
+    mirror.bias.assign(np.arange(32, dtype="float32"))
+    h = np.random.default_rng(1).normal(size=(4, 16)).astype("float32")
+    kernel = _np(extractor.get_layer("fe2").kernel)
+    expected = h @ kernel.T + np.arange(32)
+    np.testing.assert_allclose(_np(mirror(h)), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("make", [_cnn, _conv1d])
+def test_tied_conv_transpose_is_the_adjoint_of_the_conv(make):
+    # <conv(x), y> == <conv_transpose(y), x> for the same kernel, no bias.
+    extractor = make()
+    decoder = build_mirror(extractor, tied=True)
+    _tied.attach(decoder, extractor)
+    conv = extractor.get_layer("c1")
+    mirror = decoder.get_layer("c1_mirror")
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, *extractor.input_shape[1:])).astype("float32")
+    conv_x = _np(
+        keras.ops.conv(
+            x,
+            conv.kernel,
+            strides=conv.strides,
+            padding=conv.padding,
+            data_format=conv.data_format,
+        )
+    )
+    y = rng.normal(size=conv_x.shape).astype("float32")
+    mirror.bias.assign(np.zeros_like(_np(mirror.bias)))
+    transposed_y = _np(mirror(y))
+    assert transposed_y.shape == x.shape
+    np.testing.assert_allclose(np.sum(conv_x * y), np.sum(transposed_y * x), rtol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def trained_tied():
+    extractor = _mlp()
+    gan = keras_ganinit.GanInitModel(extractor, tied_weights=True)
+    gan.compile()
+    before = _np(extractor.get_layer("fe1").kernel).copy()
+    history = gan.fit(_digits(), batch_size=32, epochs=2, verbose=0)
+    return gan, before, history
+
+
+def test_tied_gan_trains_the_shared_kernels(trained_tied):
+    gan, before, history = trained_tied
+    assert np.all(np.isfinite(history.history["g_loss"]))
+    after = _np(gan.extractor.get_layer("fe1").kernel)
+    assert not np.allclose(before, after)
+    # One kernel per extractor layer; the mirror adds only biases.
+    kernels = [v for v in gan.generator_trainable_variables if "kernel" in v.path]
+    assert len(kernels) == 2
+
+
+def test_tied_gan_round_trips_through_a_keras_file(trained_tied, tmp_path):
+    gan, _, _ = trained_tied
+    x = _digits(8)
+    path = str(tmp_path / "tied.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.get_config()["tied_weights"] is True
+    np.testing.assert_allclose(_np(loaded(x)), _np(gan(x)), rtol=1e-5, atol=1e-6)
+    # The loaded mirror reads the loaded extractor's kernel, not a copy.
+    kernel = loaded.extractor.get_layer("fe1").kernel
+    kernel.assign(np.zeros(kernel.shape, dtype="float32"))
+    assert not np.allclose(_np(loaded(x)), _np(gan(x)), atol=1e-3)
+    loaded.fit(x, epochs=1, verbose=0)
+
+
+def test_tied_weights_errors_say_what_to_do():
+    with pytest.raises(TypeError, match="tied_weights must be True, False or None"):
+        keras_ganinit.GanInitModel(_mlp(), tied_weights="yes")
+    decoder = keras.Sequential([keras.Input((16,)), L.Dense(64)])
+    with pytest.raises(ValueError, match="Leave decoder=None"):
+        keras_ganinit.GanInitModel(_mlp(), decoder=decoder, tied_weights=True)
+    grouped = keras.Sequential([keras.Input((8, 4)), L.Conv1D(4, 3, groups=2)])
+    with pytest.raises(ValueError, match="grouped convolution"):
+        keras_ganinit.GanInitModel(grouped, tied_weights=True)
+    lone = _tied.TiedDense(8, tied_to="fe1")
+    with pytest.raises(ValueError, match="reuses the kernel of extractor layer"):
+        lone(np.zeros((2, 4), dtype="float32"))
+    with pytest.raises(ValueError, match="tied_to must be the name"):
+        _tied.TiedDense(8, tied_to="")
