@@ -93,6 +93,8 @@ MORE_ABLATIONS = {
     "GAN, calibration_target_std=1": ("gan", None, {"calibration_target_std": 1.0}),
     # The mirror reuses the extractor's kernels, transposed (extractor^T).
     "GAN, tied decoder weights": ("gan", None, {"tied_weights": True}),
+    # The generator matches the discriminator's mean hidden features instead.
+    "GAN, feature matching": ("gan", None, {"feature_matching": True}),
 }
 NOT_COMPETING = {**ABLATIONS, **MORE_ABLATIONS}
 # The standard initializers: Keras's own and LSUV.

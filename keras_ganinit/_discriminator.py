@@ -74,3 +74,29 @@ def check_discriminator(discriminator, input_shape):
             f"layers.Dense(1) and no activation (the GAN loss applies the "
             f"sigmoid itself)."
         )
+
+
+def feature_model(discriminator):
+    """The discriminator up to its last layer: the features feature matching uses.
+
+    Shares the discriminator's layers and variables.
+    """
+    try:
+        features = discriminator.layers[-1].input
+        model = keras.Model(discriminator.inputs, features)
+    except Exception as error:
+        raise ValueError(
+            f"feature_matching=True compares the discriminator's last hidden "
+            f"features on real and generated samples, but the input of the last "
+            f"layer of {discriminator.name!r} could not be reached ({error}). "
+            f"Pass a keras.Sequential or functional discriminator that ends in "
+            f"its logit layer, or feature_matching=False."
+        ) from error
+    if len(model.layers) < 2:
+        raise ValueError(
+            f"feature_matching=True needs a hidden layer before the discriminator "
+            f"{discriminator.name!r}'s logit layer, but its last layer takes the "
+            f"samples themselves. Add a hidden layer, or pass "
+            f"feature_matching=False."
+        )
+    return model

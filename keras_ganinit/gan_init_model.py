@@ -6,7 +6,11 @@ import keras
 from keras import ops
 
 from keras_ganinit import _calibration, _tied, _trainer
-from keras_ganinit._discriminator import check_discriminator, default_discriminator
+from keras_ganinit._discriminator import (
+    check_discriminator,
+    default_discriminator,
+    feature_model,
+)
 from keras_ganinit._layers import single_input_shape
 from keras_ganinit._losses import discriminator_loss, generator_loss
 from keras_ganinit._mirror import build_mirror
@@ -26,6 +30,7 @@ PRESETS = {
         "reconstruction_weight": 0.0,
         "input_noise": 0.0,
         "tied_weights": False,
+        "feature_matching": False,
         "calibrate": False,
     },
     # Our form, chosen from benchmarks/init_quality.py (docs/benchmarks.md).
@@ -33,6 +38,7 @@ PRESETS = {
         "reconstruction_weight": 1.0,
         "input_noise": 0.0,
         "tied_weights": False,
+        "feature_matching": False,
         "calibrate": True,
     },
 }
@@ -86,6 +92,12 @@ class GanInitModel(keras.Model):
             by the kernel's transpose, ConvNDTranspose mirrors use the Conv
             kernel), so the mirror owns only its biases. Needs
             `decoder=None`. None takes the preset's value (False in both).
+        feature_matching: whether the generator's adversarial term is
+            feature matching (the squared difference between the mean
+            features of real and generated batches at the discriminator's
+            last hidden layer) instead of the non-saturating GAN loss. Needs
+            a Sequential or functional discriminator. None takes the
+            preset's value (False in both).
         calibrate: whether `fit` ends by calibrating the extractor's kernels
             and biases (`calibrate()`: nearest orthogonal matrix, then LSUV
             with centered biases, on the first 512 training samples). None
@@ -125,6 +137,7 @@ class GanInitModel(keras.Model):
         reconstruction_weight=None,
         input_noise=None,
         tied_weights=None,
+        feature_matching=None,
         calibrate=None,
         calibration_target_std=None,
         preset="default",
@@ -144,11 +157,17 @@ class GanInitModel(keras.Model):
             calibrate = PRESETS[preset]["calibrate"]
         if tied_weights is None:
             tied_weights = PRESETS[preset]["tied_weights"]
-        if not isinstance(tied_weights, bool):
-            raise TypeError(
-                f"tied_weights must be True, False or None (the preset's choice), "
-                f"but got {tied_weights!r}."
-            )
+        if feature_matching is None:
+            feature_matching = PRESETS[preset]["feature_matching"]
+        for name, value in (
+            ("tied_weights", tied_weights),
+            ("feature_matching", feature_matching),
+        ):
+            if not isinstance(value, bool):
+                raise TypeError(
+                    f"{name} must be True, False or None (the preset's choice), "
+                    f"but got {value!r}."
+                )
         if not isinstance(calibrate, bool):
             raise TypeError(
                 f"calibrate must be True, False or None (the preset's choice), but "
@@ -186,6 +205,13 @@ class GanInitModel(keras.Model):
         self.reconstruction_weight = reconstruction_weight
         self.input_noise = input_noise
         self.tied_weights = tied_weights
+        self.feature_matching = feature_matching
+        # Not tracked: it shares the discriminator's layers and variables.
+        object.__setattr__(
+            self,
+            "_discriminator_features",
+            feature_model(discriminator) if feature_matching else None,
+        )
         self.calibrate_after_fit = calibrate
         self.calibration_target_std = _calibration.check_target(calibration_target_std)
         self.preset = preset
@@ -391,6 +417,7 @@ class GanInitModel(keras.Model):
             "reconstruction_weight": self.reconstruction_weight,
             "input_noise": self.input_noise,
             "tied_weights": self.tied_weights,
+            "feature_matching": self.feature_matching,
             "calibrate": self.calibrate_after_fit,
             "calibration_target_std": self.calibration_target_std,
             "preset": self.preset,
@@ -429,12 +456,21 @@ class GanInitModel(keras.Model):
 
     def _generator_loss(self, x, training):
         generated = self._generate(x, training)
-        fake_logits = self.discriminator(generated, training=training)
+        features = None
+        if self.feature_matching:
+            fake_logits = None
+            features = (
+                self._discriminator_features(x, training=training),
+                self._discriminator_features(generated, training=training),
+            )
+        else:
+            fake_logits = self.discriminator(generated, training=training)
         loss, reconstruction = generator_loss(
             fake_logits,
             generated,
             ops.cast(x, generated.dtype),
             self.reconstruction_weight,
+            features,
         )
         return loss + _total(
             self.extractor.losses + self.decoder.losses

@@ -441,3 +441,53 @@ def test_a_generator_input_cannot_be_sampled_and_says_so(digits):
     gan.compile()
     with pytest.warns(UserWarning, match="not calibrated.*gan.calibrate"):
         gan.fit(batches(), epochs=1, verbose=0)
+
+
+def test_feature_matching_pulls_generated_features_to_the_real_ones(digits):
+    # With a frozen discriminator and no reconstruction term, g_loss is the
+    # squared distance between mean real and generated hidden features.
+    keras.utils.set_random_seed(4)
+    gan = keras_ganinit.GanInitModel(
+        dense_extractor(), feature_matching=True, reconstruction_weight=0.0
+    )
+    gan.compile(
+        generator_optimizer=keras.optimizers.Adam(1e-3),
+        discriminator_optimizer=keras.optimizers.SGD(0.0),
+    )
+    batch = digits[0][:128]
+    first = gan.evaluate(batch, batch_size=128, verbose=0, return_dict=True)
+    first = first["g_loss"]
+    features = gan._discriminator_features
+    real = keras.ops.convert_to_numpy(features(batch)).mean(axis=0)
+    fake = keras.ops.convert_to_numpy(features(gan(batch))).mean(axis=0)
+    assert first == pytest.approx(np.mean((real - fake) ** 2), rel=1e-4)
+    for _ in range(40):
+        gan.train_on_batch(batch)
+    last = gan.evaluate(batch, verbose=0, return_dict=True)["g_loss"]
+    assert last < 0.2 * first
+
+
+def test_feature_matching_and_tied_weights_are_saved(digits, tmp_path):
+    gan = keras_ganinit.GanInitModel(
+        dense_extractor(), feature_matching=True, tied_weights=True
+    )
+    gan.compile()
+    history = gan.fit(digits[0][:256], epochs=1, batch_size=64, verbose=0).history
+    assert np.isfinite(history["g_loss"][0])
+    path = str(tmp_path / "fm.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    assert (loaded.feature_matching, loaded.tied_weights) == (True, True)
+    loaded.fit(digits[0][:128], epochs=1, batch_size=64, verbose=0)
+    default = keras_ganinit.GanInitModel(dense_extractor())
+    assert (default.feature_matching, default.tied_weights) == (False, False)
+
+
+def test_feature_matching_needs_a_hidden_discriminator_layer():
+    linear = keras.Sequential([keras.Input((64,)), layers.Dense(1)])
+    with pytest.raises(ValueError, match="needs a hidden layer"):
+        keras_ganinit.GanInitModel(
+            dense_extractor(), discriminator=linear, feature_matching=True
+        )
+    with pytest.raises(TypeError, match="feature_matching must be True, False"):
+        keras_ganinit.GanInitModel(dense_extractor(), feature_matching=1)
