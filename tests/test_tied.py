@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from conftest import dense_extractor
 from keras import layers
 from sklearn.datasets import load_digits
 
@@ -16,17 +17,6 @@ _np = keras.ops.convert_to_numpy
 
 def _digits(n=256):
     return (load_digits().data[:n] / 16.0).astype("float32")
-
-
-def _mlp():
-    return keras.Sequential(
-        [
-            keras.Input((64,)),
-            L.Dense(32, activation="tanh", name="fe1"),
-            L.Dense(16, activation="tanh", name="fe2"),
-        ],
-        name="mlp",
-    )
 
 
 def _cnn():
@@ -48,7 +38,7 @@ def _conv1d():
     )
 
 
-@pytest.mark.parametrize("make", [_mlp, _cnn, _conv1d])
+@pytest.mark.parametrize("make", [dense_extractor, _cnn, _conv1d])
 def test_tied_mirror_owns_only_biases_and_gives_back_the_input_shape(make):
     extractor = make()
     decoder = build_mirror(extractor, tied=True)
@@ -62,14 +52,14 @@ def test_tied_mirror_owns_only_biases_and_gives_back_the_input_shape(make):
 
 
 def test_tied_dense_multiplies_by_the_transposed_kernel():
-    extractor = _mlp()
+    extractor = dense_extractor()
     decoder = build_mirror(extractor, tied=True)
     _tied.attach(decoder, extractor)
     mirror = decoder.get_layer("fe2_mirror")
-    mirror.bias.assign(np.arange(32, dtype="float32"))
-    h = np.random.default_rng(1).normal(size=(4, 16)).astype("float32")
+    mirror.bias.assign(np.arange(128, dtype="float32"))
+    h = np.random.default_rng(1).normal(size=(4, 32)).astype("float32")
     kernel = _np(extractor.get_layer("fe2").kernel)
-    expected = h @ kernel.T + np.arange(32)
+    expected = h @ kernel.T + np.arange(128)
     np.testing.assert_allclose(_np(mirror(h)), expected, rtol=1e-5, atol=1e-5)
 
 
@@ -101,7 +91,7 @@ def test_tied_conv_transpose_is_the_adjoint_of_the_conv(make):
 
 @pytest.fixture(scope="module")
 def trained_tied():
-    extractor = _mlp()
+    extractor = dense_extractor()
     gan = keras_ganinit.GanInitModel(extractor, tied_weights=True)
     gan.compile()
     before = _np(extractor.get_layer("fe1").kernel).copy()
@@ -136,10 +126,12 @@ def test_tied_gan_round_trips_through_a_keras_file(trained_tied, tmp_path):
 
 def test_tied_weights_errors_say_what_to_do():
     with pytest.raises(TypeError, match="tied_weights must be True, False or None"):
-        keras_ganinit.GanInitModel(_mlp(), tied_weights="yes")
-    decoder = keras.Sequential([keras.Input((16,)), L.Dense(64)])
+        keras_ganinit.GanInitModel(dense_extractor(), tied_weights="yes")
+    decoder = keras.Sequential([keras.Input((32,)), L.Dense(64)])
     with pytest.raises(ValueError, match="Leave decoder=None"):
-        keras_ganinit.GanInitModel(_mlp(), decoder=decoder, tied_weights=True)
+        keras_ganinit.GanInitModel(
+            dense_extractor(), decoder=decoder, tied_weights=True
+        )
     grouped = keras.Sequential([keras.Input((8, 4)), L.Conv1D(4, 3, groups=2)])
     with pytest.raises(ValueError, match="grouped convolution"):
         keras_ganinit.GanInitModel(grouped, tied_weights=True)
