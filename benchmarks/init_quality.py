@@ -567,6 +567,26 @@ def write_report(all_summaries, intro, out_md, findings=None):
         handle.write("\n".join(lines) + "\n")
 
 
+def merge_notes(notes):
+    """What merging did to methods found in several files, one line each."""
+    lines = []
+    for (kind, method), cells in notes.items():
+        where = f"{len(cells)} cells" if len(cells) > 3 else ", ".join(cells)
+        if kind == "same":
+            lines.append(
+                f"{method} was run again beside later methods and reproduced "
+                f"its earlier accuracies exactly ({where}); the tables keep the "
+                f"later file's runs (their seconds differ)."
+            )
+        else:
+            lines.append(
+                f"In {where} a later run's {method} replaces an earlier one's; "
+                f"the cell's other methods keep their own runs (the 'div' "
+                f"column gives each method's number of runs)."
+            )
+    return " ".join(lines)
+
+
 def rebuild(paths, command, out, renames=(), findings=None):
     """Rewrites the report and plots from results.json files, without training.
 
@@ -577,7 +597,7 @@ def rebuild(paths, command, out, renames=(), findings=None):
     computation stayed the same.
     """
     mapping = dict(r.split("=", 1) for r in renames)
-    raw, intros, parts, notes = {}, [], [], []
+    raw, intros, parts, notes = {}, [], [], {}
     for path in paths:
         with open(path) as handle:
             stored = json.load(handle)
@@ -598,14 +618,15 @@ def rebuild(paths, command, out, renames=(), findings=None):
                 + (f" Cells: {', '.join(meta['cells'])}." if len(paths) > 1 else "")
             )
         for cell, methods in cells.items():
-            if cell in raw and set(raw[cell]) - set(methods):
-                kept = ", ".join(m for m in raw[cell] if m not in methods)
-                notes.append(
-                    f"In {cell} the methods of a later run replace the same "
-                    f"methods of an earlier one; {kept} keep the earlier run's "
-                    f"seeds (the 'div' column gives each method's number of runs)."
-                )
-            raw.setdefault(cell, {}).update(methods)
+            earlier = raw.setdefault(cell, {})
+            for m in methods:
+                if m in earlier:
+                    same = [r["accuracy"] for r in earlier[m]] == [
+                        r["accuracy"] for r in methods[m]
+                    ]
+                    key = ("same", m) if same else ("replaced", m)
+                    notes.setdefault(key, []).append(cell)
+            earlier.update(methods)
     out_dir = os.path.join(out, "benchmarks")
     os.makedirs(out_dir, exist_ok=True)
     summaries = {
@@ -616,7 +637,7 @@ def rebuild(paths, command, out, renames=(), findings=None):
         plot(name, summary, out_dir)
     intro = "\n\n".join(dict.fromkeys(intros))
     if notes:
-        intro += "\n\n" + " ".join(notes)
+        intro += "\n\n" + merge_notes(notes)
     if mapping:
         intro += (
             " Rebuilt with `--from-results`; labels renamed after the run, the "

@@ -83,7 +83,7 @@ def feature_model(discriminator):
     """
     try:
         features = discriminator.layers[-1].input
-        model = keras.Model(discriminator.inputs, features)
+        model = keras.Model(discriminator.inputs[0], features)
     except Exception as error:
         raise ValueError(
             f"feature_matching=True compares the discriminator's last hidden "

@@ -108,9 +108,11 @@ class GanInitModel(keras.Model):
             trained on much labelled data, 1.0 started faster in the
             benchmark (docs/benchmarks.md).
         preset: `"default"` (reconstruction_weight=1.0, input_noise=0.0,
-            calibrate=True) or `"paper"` (reconstruction_weight=0.0,
-            input_noise=0.0, calibrate=False: the research paper's
-            adversarial-only form, kernels transferred as trained). Arguments
+            tied_weights=False, feature_matching=False, calibrate=True) or
+            `"paper"` (reconstruction_weight=0.0, input_noise=0.0,
+            tied_weights=False, feature_matching=False, calibrate=False:
+            the research paper's adversarial-only form, kernels transferred
+            as trained). Arguments
             you pass override it. docs/benchmarks.md compares them.
         **kwargs: passed to `keras.Model` (`name`, ...).
 
