@@ -112,8 +112,8 @@ class GanInitModel(keras.Model):
             `"paper"` (reconstruction_weight=0.0, input_noise=0.0,
             tied_weights=False, feature_matching=False, calibrate=False:
             the research paper's adversarial-only form, kernels transferred
-            as trained). Arguments
-            you pass override it. docs/benchmarks.md compares them.
+            as trained). Arguments you pass override it. docs/benchmarks.md
+            compares them.
         **kwargs: passed to `keras.Model` (`name`, ...).
 
     Example:
@@ -164,17 +164,13 @@ class GanInitModel(keras.Model):
         for name, value in (
             ("tied_weights", tied_weights),
             ("feature_matching", feature_matching),
+            ("calibrate", calibrate),
         ):
             if not isinstance(value, bool):
                 raise TypeError(
                     f"{name} must be True, False or None (the preset's choice), "
                     f"but got {value!r}."
                 )
-        if not isinstance(calibrate, bool):
-            raise TypeError(
-                f"calibrate must be True, False or None (the preset's choice), but "
-                f"got {calibrate!r}."
-            )
         input_shape = single_input_shape(extractor, "extractor")
         feature_shape = tuple(extractor.outputs[0].shape[1:])
         if decoder is None:
