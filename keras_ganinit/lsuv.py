@@ -22,8 +22,11 @@ def _run_to(model, layer, x_batch):
     """
     from keras_ganinit._layers import leaf_layers
 
+    inputs = model.inputs
+    if inputs and len(inputs) == 1:
+        inputs = inputs[0]  # called with one tensor, as built: no structure warning
     try:
-        probe = keras.Model(model.inputs, layer.output)
+        probe = keras.Model(inputs, layer.output)
     except ValueError:
         probe = None
     if probe is not None:

@@ -345,7 +345,7 @@ def layer_outputs(extractor, x):
     """Each kernel layer's output (before its activation) on `x`."""
     outputs = []
     for layer in extractor.layers:
-        probe = keras.Model(extractor.inputs, layer.output)
+        probe = keras.Model(extractor.inputs[0], layer.output)
         activation, layer.activation = layer.activation, keras.activations.linear
         outputs.append(keras.ops.convert_to_numpy(probe(x)))
         layer.activation = activation

@@ -51,7 +51,7 @@ def test_conv_layers_are_rescaled_too(digit_images):
         ]
     )
     keras_ganinit.lsuv(model, digit_images[:256], target_std=lambda layer: 0.5)
-    probe = keras.Model(model.inputs, model.layers[-1].output)
+    probe = keras.Model(model.inputs[0], model.layers[-1].output)
     output = keras.ops.convert_to_numpy(probe(digit_images[:256]))
     assert abs(np.std(output) - 0.5) <= 0.02
 
