@@ -1,10 +1,12 @@
 """Conditioning pretrained layers for transfer: orthogonal, unit variance, centered."""
 
 import numbers
+import warnings
 
 import keras
 import numpy as np
 
+from keras_ganinit._layers import leaf_layers
 from keras_ganinit.lsuv import _kernel_layers, lsuv
 
 
@@ -39,13 +41,53 @@ def calibrate(model, x_batch, target=None):
     Every kernel becomes its nearest orthogonal matrix; then, layer by layer on
     `x_batch`, the kernel is scaled to the output standard deviation `target`
     (None: `target_std(layer)`, 1 or 0.5 for tanh) and the bias shifted so
-    each output unit has zero mean (`lsuv(..., center=True)`).
+    each output unit has zero mean (`lsuv(..., center=True)`). Finally each
+    BatchNormalization layer's moving statistics are set to its inputs' on
+    `x_batch`, since the kernels that feed it have changed.
     """
     for layer in _kernel_layers(model):
         kernel = keras.ops.convert_to_numpy(layer.kernel)
         layer.kernel.assign(nearest_orthogonal(kernel).astype(kernel.dtype))
     goal = target_std if target is None else target
-    return lsuv(model, x_batch, target_std=goal, center=True)
+    lsuv(model, x_batch, target_std=goal, center=True)
+    refresh_batch_statistics(model, x_batch)
+    return model
+
+
+def refresh_batch_statistics(model, x_batch):
+    """Sets BatchNormalization moving statistics to their inputs' on `x_batch`.
+
+    Calibration changes the kernels that feed a BatchNormalization layer, so
+    the moving statistics it kept while pretraining no longer describe its
+    inputs. Walks `model`'s layers as a chain (inference mode); models that are
+    not a chain keep their statistics, with a warning.
+    """
+    norms = [
+        layer
+        for layer in leaf_layers(model)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    if not norms:
+        return
+    x = keras.ops.convert_to_tensor(x_batch)
+    try:
+        for layer in leaf_layers(model):
+            if layer in norms:
+                values = keras.ops.convert_to_numpy(x).astype("float64")
+                axes = [a % values.ndim for a in np.atleast_1d(layer.axis)]
+                reduce = tuple(a for a in range(values.ndim) if a not in axes)
+                layer.moving_mean.assign(values.mean(axis=reduce).astype("float32"))
+                layer.moving_variance.assign(values.var(axis=reduce).astype("float32"))
+            x = layer(x, training=False)
+    except Exception as error:  # not a chain: keep the pretrained statistics
+        warnings.warn(
+            f"Calibration rescaled the kernels of {model.name!r} but could not "
+            f"refresh its BatchNormalization moving statistics ({error}); they "
+            f"describe the kernels before calibration. Run a few batches in "
+            f"training mode, or transfer only gamma and beta.",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def check_target(target):

@@ -16,7 +16,9 @@ import numpy as np
 from keras_ganinit._layers import leaf_layers
 
 MEMORY_PREFIX = "memory://"
-VARIABLES = ("kernel", "bias")
+# What a layer can hand over: Dense/Conv weights, then normalization layers'
+# scale, offset and (BatchNormalization) moving statistics.
+VARIABLES = ("kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance")
 
 _lock = threading.RLock()
 _snapshots = {}  # (real path, mtime_ns, size) -> _Snapshot
@@ -67,7 +69,7 @@ def _variables_of(layer):
 
 
 class _Snapshot:
-    """Layer names and their kernel/bias values, in the extractor's order."""
+    """Layer names and their variables' values, in the extractor's order."""
 
     def __init__(self, description, layers):
         self.description = description

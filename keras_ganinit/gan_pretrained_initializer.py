@@ -43,7 +43,12 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
         layer: the layer's name, or an integer index that counts only the
             extractor's layers that own a kernel (negative indices count from
             the end).
-        variable: `"kernel"` or `"bias"`.
+        variable: `"kernel"` or `"bias"`; for a normalization layer
+            `"gamma"`, `"beta"` and (BatchNormalization) `"moving_mean"`,
+            `"moving_variance"`: pass them as the new layer's
+            `gamma_initializer`, `beta_initializer`,
+            `moving_mean_initializer` and `moving_variance_initializer`.
+            Normalization layers are addressed by name.
 
     Example:
 
@@ -61,7 +66,10 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
     def __init__(self, source=None, layer=None, variable="kernel"):
         if variable not in _source.VARIABLES:
             raise ValueError(
-                f"variable must be 'kernel' or 'bias', but got {variable!r}."
+                f"variable must be one of {', '.join(map(repr, _source.VARIABLES))}"
+                f" (the normalization ones for BatchNormalization, "
+                f"LayerNormalization and GroupNormalization layers), but got "
+                f"{variable!r}."
             )
         if layer is not None and (
             isinstance(layer, bool) or not isinstance(layer, (str, int))
@@ -139,14 +147,17 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
             warnings.warn(
                 f"GanPretrainedInitializer could not use its source while a "
                 f"model was re-created from its config ({error}). Using "
-                f"Glorot-uniform kernels and zero biases instead. This is "
+                f"Glorot-uniform kernels, zero biases and Keras's own "
+                f"normalization defaults instead. This is "
                 f"expected in keras.saving.load_model, which then restores the "
                 f"saved weights; after clone_model or from_config, those layers "
                 f"are NOT pretrained: make the source available and rebuild.",
                 UserWarning,
                 stacklevel=2,
             )
-        if self.variable == "bias":
+        if self.variable in ("gamma", "moving_variance"):
+            return keras.initializers.Ones()(shape, dtype=dtype)
+        if self.variable != "kernel":
             return keras.initializers.Zeros()(shape, dtype=dtype)
         return keras.initializers.GlorotUniform()(shape, dtype=dtype)
 

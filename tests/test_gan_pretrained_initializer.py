@@ -158,8 +158,10 @@ def test_missing_and_unreadable_sources_name_the_path(tmp_path):
 
 def test_bad_arguments_are_explained(saved_gan):
     path, gan = saved_gan
-    with pytest.raises(ValueError, match="'kernel' or 'bias'"):
-        Init(path, "fe1", variable="gamma")
+    with pytest.raises(ValueError, match="variable must be one of 'kernel', 'bias'"):
+        Init(path, "fe1", variable="weights")
+    with pytest.raises(ValueError, match="has no gamma. Layers with a gamma: ."):
+        Init(path, "fe1", variable="gamma")((128,))
     with pytest.raises(TypeError, match="layer must be a layer name"):
         Init(path, layer=1.5)
     with pytest.raises(TypeError, match="source must be a path"):
@@ -274,3 +276,66 @@ def test_saved_models_load_in_a_new_process_with_and_without_the_source(
     assert np.array_equal(absent["0"], expected[0])
     assert np.array_equal(absent["1"], expected[1])
     assert len(warned) == 2 and all("load_model" in w for w in warned)
+
+
+def bn_extractor():
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(8, 3, strides=2, padding="same", name="conv"),
+            layers.BatchNormalization(name="bn"),
+            layers.ReLU(name="relu"),
+            layers.Flatten(name="flat"),
+            layers.Dense(16, activation="relu", name="fe"),
+        ],
+        name="bn_extractor",
+    )
+
+
+NORMALIZATION = ("gamma", "beta", "moving_mean", "moving_variance")
+
+
+def test_batch_normalization_is_refreshed_by_calibration_and_transferred(
+    digit_images, tmp_path
+):
+    keras.utils.set_random_seed(5)
+    gan = keras_ganinit.GanInitModel(bn_extractor())
+    gan.compile()
+    gan.fit(digit_images[:512], epochs=2, batch_size=64, verbose=0)
+    # Calibration rescaled the conv kernel; the moving statistics now describe
+    # the conv's outputs on the calibration batch (the first 512 samples).
+    extractor = gan.extractor
+    conv_out = keras.ops.convert_to_numpy(
+        extractor.get_layer("conv")(digit_images[:512])
+    ).astype("float64")
+    bn = extractor.get_layer("bn")
+    np.testing.assert_allclose(bn.moving_mean, conv_out.mean(axis=(0, 1, 2)), atol=1e-5)
+    np.testing.assert_allclose(
+        bn.moving_variance, conv_out.var(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6
+    )
+    path = str(tmp_path / "bn.keras")
+    gan.save(path)
+    norm = layers.BatchNormalization(
+        **{f"{v}_initializer": Init(path, "bn", variable=v) for v in NORMALIZATION}
+    )
+    norm.build((None, 4, 4, 8))
+    for variable in NORMALIZATION:
+        assert same(getattr(norm, variable), getattr(bn, variable)), variable
+
+
+def test_normalization_fallbacks_are_keras_defaults(tmp_path):
+    missing = str(tmp_path / "gone.keras")
+    with pytest.warns(UserWarning, match="could not use its source"):
+        gamma = Init.from_config(
+            {"source": missing, "layer": "bn", "variable": "gamma"}
+        )
+        gamma = keras.ops.convert_to_numpy(gamma((4,)))
+    variance = Init.from_config(
+        {"source": missing, "layer": "bn", "variable": "moving_variance"}
+    )
+    mean = Init.from_config(
+        {"source": missing, "layer": "bn", "variable": "moving_mean"}
+    )
+    assert np.all(gamma == 1.0)
+    assert np.all(keras.ops.convert_to_numpy(variance((4,))) == 1.0)
+    assert np.all(keras.ops.convert_to_numpy(mean((4,))) == 0.0)
