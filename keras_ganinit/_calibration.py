@@ -41,17 +41,31 @@ def calibrate(model, x_batch, target=None):
     Every kernel becomes its nearest orthogonal matrix; then, layer by layer on
     `x_batch`, the kernel is scaled to the output standard deviation `target`
     (None: `target_std(layer)`, 1 or 0.5 for tanh) and the bias shifted so
-    each output unit has zero mean (`lsuv(..., center=True)`). Finally each
-    BatchNormalization layer's moving statistics are set to its inputs' on
-    `x_batch`, since the kernels that feed it have changed.
+    each output unit has zero mean (`lsuv(..., center=True)`). Each
+    BatchNormalization layer's moving statistics are then set to its inputs' on
+    `x_batch`, since the kernels that feed it have changed (with one more LSUV
+    pass per BatchNormalization layer, so layers after it are calibrated
+    through its final statistics).
     """
     for layer in _kernel_layers(model):
         kernel = keras.ops.convert_to_numpy(layer.kernel)
         layer.kernel.assign(nearest_orthogonal(kernel).astype(kernel.dtype))
     goal = target_std if target is None else target
-    lsuv(model, x_batch, target_std=goal, center=True)
-    refresh_batch_statistics(model, x_batch)
+    # A layer after a BatchNormalization is calibrated through that layer's
+    # moving statistics, which are refreshed after the layers before it: one
+    # more pass per BatchNormalization layer makes every layer see final ones.
+    for _ in range(1 + len(_batch_norms(model))):
+        lsuv(model, x_batch, target_std=goal, center=True)
+        refresh_batch_statistics(model, x_batch)
     return model
+
+
+def _batch_norms(model):
+    return [
+        layer
+        for layer in leaf_layers(model)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
 
 
 def refresh_batch_statistics(model, x_batch):
@@ -62,11 +76,7 @@ def refresh_batch_statistics(model, x_batch):
     inputs. Walks `model`'s layers as a chain (inference mode); models that are
     not a chain keep their statistics, with a warning.
     """
-    norms = [
-        layer
-        for layer in leaf_layers(model)
-        if isinstance(layer, keras.layers.BatchNormalization)
-    ]
+    norms = _batch_norms(model)
     if not norms:
         return
     x = keras.ops.convert_to_tensor(x_batch)

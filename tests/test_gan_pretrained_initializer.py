@@ -313,6 +313,14 @@ def test_batch_normalization_is_refreshed_by_calibration_and_transferred(
     np.testing.assert_allclose(
         bn.moving_variance, conv_out.var(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6
     )
+    # The Dense layer after it was calibrated through the refreshed statistics:
+    # its pre-activation output has unit std in inference mode.
+    x = digit_images[:512]
+    for name in ("conv", "bn", "relu", "flat"):
+        x = extractor.get_layer(name)(x, training=False)
+    fe = extractor.get_layer("fe")
+    pre = keras.ops.convert_to_numpy(keras.ops.matmul(x, fe.kernel) + fe.bias)
+    assert np.std(pre) == pytest.approx(1.0, abs=0.03)
     path = str(tmp_path / "bn.keras")
     gan.save(path)
     norm = layers.BatchNormalization(
