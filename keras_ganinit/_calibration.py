@@ -56,7 +56,8 @@ def calibrate(model, x_batch, target=None):
     # more pass per BatchNormalization layer makes every layer see final ones.
     for _ in range(1 + len(_batch_norms(model))):
         lsuv(model, x_batch, target_std=goal, center=True)
-        refresh_batch_statistics(model, x_batch)
+        if not refresh_batch_statistics(model, x_batch):
+            break
     return model
 
 
@@ -73,23 +74,21 @@ def refresh_batch_statistics(model, x_batch):
 
     Calibration changes the kernels that feed a BatchNormalization layer, so
     the moving statistics it kept while pretraining no longer describe its
-    inputs. Walks `model`'s layers as a chain (inference mode); models that are
-    not a chain keep their statistics, with a warning.
+    inputs. Each layer's inputs come from a functional probe of `model` (or,
+    for layers inside nested models, from running its layers as a chain), in
+    inference mode; nothing is assigned unless every layer's inputs were
+    found. Otherwise the statistics stay as they were, with a warning.
+
+    Returns:
+        Whether there were statistics to refresh and they were refreshed.
     """
     norms = _batch_norms(model)
     if not norms:
-        return
+        return False
     x = keras.ops.convert_to_tensor(x_batch)
     try:
-        for layer in leaf_layers(model):
-            if layer in norms:
-                values = keras.ops.convert_to_numpy(x).astype("float64")
-                axes = [a % values.ndim for a in np.atleast_1d(layer.axis)]
-                reduce = tuple(a for a in range(values.ndim) if a not in axes)
-                layer.moving_mean.assign(values.mean(axis=reduce).astype("float32"))
-                layer.moving_variance.assign(values.var(axis=reduce).astype("float32"))
-            x = layer(x, training=False)
-    except Exception as error:  # not a chain: keep the pretrained statistics
+        found = _inputs_of(model, norms, x)
+    except Exception as error:
         warnings.warn(
             f"Calibration rescaled the kernels of {model.name!r} but could not "
             f"refresh its BatchNormalization moving statistics ({error}); they "
@@ -98,6 +97,37 @@ def refresh_batch_statistics(model, x_batch):
             UserWarning,
             stacklevel=2,
         )
+        return False
+    for layer, inputs in zip(norms, found, strict=True):
+        values = keras.ops.convert_to_numpy(inputs).astype("float64")
+        axes = [a % values.ndim for a in np.atleast_1d(layer.axis)]
+        reduce = tuple(a for a in range(values.ndim) if a not in axes)
+        dtype = keras.backend.standardize_dtype(layer.moving_mean.dtype)
+        layer.moving_mean.assign(values.mean(axis=reduce).astype(dtype))
+        layer.moving_variance.assign(values.var(axis=reduce).astype(dtype))
+    return True
+
+
+def _inputs_of(model, norms, x):
+    """What each of `norms` receives when `model` runs on `x`, or an error."""
+    inputs = model.inputs
+    try:
+        probe = keras.Model(
+            inputs[0] if len(inputs) == 1 else inputs, [layer.input for layer in norms]
+        )
+    except Exception:  # a layer inside a nested model: walk the chain
+        probe = None
+    if probe is not None:
+        found = probe(x, training=False)
+        return list(found) if isinstance(found, (list, tuple)) else [found]
+    found, y = {}, x
+    for layer in leaf_layers(model):
+        if any(layer is norm for norm in norms):
+            found[id(layer)] = y
+        y = layer(y, training=False)
+    if tuple(y.shape[1:]) != tuple(model.outputs[0].shape[1:]):
+        raise ValueError("its layers do not form a single chain")
+    return [found[id(layer)] for layer in norms]
 
 
 def check_target(target):

@@ -11,6 +11,7 @@ from conftest import conv_extractor, dense_extractor, same
 from keras import layers
 
 import keras_ganinit
+from keras_ganinit._calibration import refresh_batch_statistics
 from keras_ganinit.gan_init_model import PRESETS
 
 
@@ -491,3 +492,34 @@ def test_feature_matching_needs_a_hidden_discriminator_layer():
         )
     with pytest.raises(TypeError, match="feature_matching must be True, False"):
         keras_ganinit.GanInitModel(dense_extractor(), feature_matching=1)
+
+
+def test_batch_statistics_follow_the_functional_graph(digits):
+    # A branching functional extractor: each BatchNormalization's inputs come
+    # from the graph itself. Nested inside another model with a branch, they
+    # cannot be found (lsuv cannot run there either), and the statistics stay,
+    # with a warning.
+    def branching(name):
+        inputs = keras.Input((64,))
+        hidden = layers.Dense(16, name=f"{name}_d1")(inputs)
+        normed = layers.BatchNormalization(name=f"{name}_bn")(hidden)
+        skip = layers.Dense(8, name=f"{name}_skip")(inputs)
+        return keras.Model(inputs, layers.Concatenate()([normed, skip]), name=name)
+
+    def decoder():
+        return keras.Sequential([keras.Input((24,)), layers.Dense(64)])
+
+    x = digits[0][:256]
+    flat = branching("flat")
+    keras_ganinit.GanInitModel(flat, decoder=decoder()).calibrate(x)
+    hidden = keras.ops.convert_to_numpy(flat.get_layer("flat_d1")(x))
+    bn = flat.get_layer("flat_bn")
+    np.testing.assert_allclose(bn.moving_mean, hidden.mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(bn.moving_variance, hidden.var(axis=0), rtol=1e-4)
+
+    inner = branching("inner")
+    nested = keras.Sequential([keras.Input((64,)), inner], name="nested")
+    with pytest.warns(UserWarning, match="could not refresh its BatchNormalization"):
+        assert not refresh_batch_statistics(nested, x)
+    bn = inner.get_layer("inner_bn")
+    assert same(bn.moving_mean, np.zeros(16)) and same(bn.moving_variance, np.ones(16))
