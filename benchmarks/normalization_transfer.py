@@ -89,7 +89,6 @@ def initializers(method, path, seed):
 
 
 def train(method, path, data, cell, seed, epochs):
-    x_train, y_train, x_test, y_test, _ = data
     keras.utils.set_random_seed(seed)
     kernel, norm = initializers(method, path, seed)
     model = keras.Sequential(
@@ -103,22 +102,7 @@ def train(method, path, data, cell, seed, epochs):
             ),
         ]
     )
-    optimizer = (
-        keras.optimizers.Adam(1e-3)
-        if cell["optimizer"] == "adam"
-        else keras.optimizers.SGD(0.05)
-    )
-    model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
-    n = int(len(x_train) * cell["labels"])
-    history = model.fit(
-        x_train[:n],
-        y_train[:n],
-        epochs=epochs,
-        batch_size=64,
-        validation_data=(x_test, y_test),
-        verbose=0,
-    ).history
-    return np.nan_to_num(np.asarray(history["val_accuracy"]), nan=0.0)
+    return iq.fit_classifier(model, cell, data, epochs)[0]
 
 
 def main(argv=None):
