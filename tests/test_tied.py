@@ -140,3 +140,16 @@ def test_tied_weights_errors_say_what_to_do():
         lone(np.zeros((2, 4), dtype="float32"))
     with pytest.raises(ValueError, match="tied_to must be the name"):
         _tied.TiedDense(8, tied_to="")
+
+
+@pytest.mark.parametrize("make", [_cnn, _conv1d])
+def test_tied_conv_mirrors_round_trip_through_a_keras_file(make, tmp_path):
+    gan = keras_ganinit.GanInitModel(make(), tied_weights=True)
+    shape = gan.extractor.input_shape[1:]
+    x = np.random.default_rng(3).normal(size=(4, *shape)).astype("float32")
+    path = str(tmp_path / "tied_conv.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    kinds = {type(layer).__name__ for layer in loaded.decoder.layers}
+    assert any(kind.startswith("TiedConv") for kind in kinds)
+    np.testing.assert_allclose(_np(loaded(x)), _np(gan(x)), rtol=1e-5, atol=1e-6)
