@@ -6,7 +6,7 @@ import warnings
 import keras
 import numpy as np
 
-from keras_ganinit._layers import leaf_layers
+from keras_ganinit._layers import leaf_layers, probe_input
 from keras_ganinit.lsuv import _kernel_layers, lsuv
 
 
@@ -110,11 +110,8 @@ def refresh_batch_statistics(model, x_batch):
 
 def _inputs_of(model, norms, x):
     """What each of `norms` receives when `model` runs on `x`, or an error."""
-    inputs = model.inputs
     try:
-        probe = keras.Model(
-            inputs[0] if len(inputs) == 1 else inputs, [layer.input for layer in norms]
-        )
+        probe = keras.Model(probe_input(model), [layer.input for layer in norms])
     except Exception:  # a layer inside a nested model: walk the chain
         probe = None
     if probe is not None:

@@ -17,6 +17,16 @@ def leaf_layers(model):
             yield layer
 
 
+def probe_input(model):
+    """`model.inputs` as a functional probe of `model` should take them.
+
+    A single input is given as its tensor, as a caller passes one array:
+    a one-item list would make Keras warn that the structures differ.
+    """
+    inputs = model.inputs
+    return inputs[0] if inputs and len(inputs) == 1 else inputs
+
+
 def single_input_shape(model, role):
     """Returns `model`'s input shape without the batch axis, or explains why not.
 

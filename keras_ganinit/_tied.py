@@ -14,6 +14,8 @@ source once the extractor is known (when GanInitModel is built or loaded).
 import keras
 from keras import layers, ops
 
+from keras_ganinit._layers import leaf_layers
+
 
 class _Tied:
     """What every tied mirror layer shares: the source layer and its kernel."""
@@ -124,15 +126,11 @@ TIED_CONV_TRANSPOSE = {
 
 def tied_layers(decoder):
     """The tied mirror layers of `decoder`, in order."""
-    from keras_ganinit._layers import leaf_layers
-
     return [layer for layer in leaf_layers(decoder) if isinstance(layer, _Tied)]
 
 
 def attach(decoder, extractor):
     """Points every tied layer of `decoder` at its extractor layer; returns them."""
-    from keras_ganinit._layers import leaf_layers
-
     by_name = {layer.name: layer for layer in leaf_layers(extractor)}
     tied = tied_layers(decoder)
     for layer in tied:

@@ -367,9 +367,12 @@ class GanInitModel(keras.Model):
         value 1); then, first layer to last, `lsuv(..., center=True)` rescales
         each kernel so the layer's output has standard deviation
         `calibration_target_std` on `x_batch` (by default 1, or 0.5 for tanh
-        layers) and shifts its bias so every output unit has zero mean there. `fit` does
-        this by itself when `calibrate=True`. Transfer the biases too
-        (`variable="bias"`) to keep the centering.
+        layers) and shifts its bias so every output unit has zero mean there.
+        BatchNormalization moving statistics are then set to their inputs' on
+        `x_batch` (with one more pass per such layer, so later layers are
+        calibrated through them). `fit` does this by itself when
+        `calibrate=True`. Transfer the biases (and normalization variables)
+        too, to keep the centering.
 
         Args:
             x_batch: a few hundred real input samples.

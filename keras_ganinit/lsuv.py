@@ -20,13 +20,10 @@ def _run_to(model, layer, x_batch):
     A functional probe when `layer` is one of `model`'s own layers; for a layer
     inside a nested model, the chain of leaf layers run in order.
     """
-    from keras_ganinit._layers import leaf_layers
+    from keras_ganinit._layers import leaf_layers, probe_input
 
-    inputs = model.inputs
-    if inputs and len(inputs) == 1:
-        inputs = inputs[0]  # called with one tensor, as built: no structure warning
     try:
-        probe = keras.Model(inputs, layer.output)
+        probe = keras.Model(probe_input(model), layer.output)
     except ValueError:
         probe = None
     if probe is not None:
