@@ -1,12 +1,14 @@
 """keras_ganinit: data-driven weight initialization for Keras 3.
 
 Pretrain a feature extractor without labels, GAN-style (`GanInitModel`), then
-start a supervised model from its weights (`GanPretrainedInitializer`).
+start a supervised model from its weights (`GanPretrainedInitializer`, or
+`with_pretrained_initializers` for a whole model).
 """
 
 from keras_ganinit.gan_init_model import GanInitModel
 from keras_ganinit.gan_pretrained_initializer import GanPretrainedInitializer
 from keras_ganinit.lsuv import lsuv
+from keras_ganinit.with_pretrained_initializers import with_pretrained_initializers
 
 __version__ = "0.1.0"
 
@@ -15,4 +17,5 @@ __all__ = [
     "GanPretrainedInitializer",
     "__version__",
     "lsuv",
+    "with_pretrained_initializers",
 ]

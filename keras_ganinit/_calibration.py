@@ -1,13 +1,20 @@
 """Conditioning pretrained layers for transfer: orthogonal, unit variance, centered."""
 
 import numbers
-import warnings
 
 import keras
 import numpy as np
 
-from keras_ganinit._layers import leaf_layers, probe_input
-from keras_ganinit.lsuv import _kernel_layers, lsuv
+from keras_ganinit import _graph
+from keras_ganinit._layers import leaf_layers
+from keras_ganinit.lsuv import (
+    kernel_layers,
+    run_rescaling,
+    scale_variable,
+    set_batch_statistics,
+)
+
+_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
 
 
 def nearest_orthogonal(kernel):
@@ -38,93 +45,71 @@ def target_std(layer):
 def calibrate(model, x_batch, target=None):
     """Orthogonalizes each kernel of `model`, then LSUV-rescales and centers it.
 
-    Every kernel becomes its nearest orthogonal matrix; then, layer by layer on
-    `x_batch`, the kernel is scaled to the output standard deviation `target`
-    (None: `target_std(layer)`, 1 or 0.5 for tanh) and the bias shifted so
-    each output unit has zero mean (`lsuv(..., center=True)`). Each
-    BatchNormalization layer's moving statistics are then set to its inputs' on
-    `x_batch`, since the kernels that feed it have changed (with one more LSUV
-    pass per BatchNormalization layer, so layers after it are calibrated
-    through its final statistics).
+    Every Dense/Conv kernel (a separable convolution's pointwise kernel)
+    becomes its nearest orthogonal matrix; depthwise kernels keep their
+    per-channel filters. Then, in one pass through the model's graph on
+    `x_batch`, each layer's kernel is scaled to the output standard deviation
+    `target` (None: `target_std(layer)`, 1 or 0.5 for tanh) and its bias
+    shifted so each output unit has zero mean (`lsuv(..., center=True)`), and
+    each BatchNormalization layer's moving statistics are set to its inputs'
+    there, since the kernels that feed it have changed. Every layer is
+    handled just before it runs, so it sees the final state of all the
+    layers before it.
+
+    All or nothing: if any step fails, every variable of `model` is put back
+    as it was and the error is raised.
     """
-    for layer in _kernel_layers(model):
-        kernel = keras.ops.convert_to_numpy(layer.kernel)
-        layer.kernel.assign(nearest_orthogonal(kernel).astype(kernel.dtype))
-    goal = target_std if target is None else target
-    # A layer after a BatchNormalization is calibrated through that layer's
-    # moving statistics, which are refreshed after the layers before it: one
-    # more pass per BatchNormalization layer makes every layer see final ones.
-    for _ in range(1 + len(_batch_norms(model))):
-        lsuv(model, x_batch, target_std=goal, center=True)
-        if not refresh_batch_statistics(model, x_batch):
-            break
-    return model
-
-
-def _batch_norms(model):
-    return [
-        layer
-        for layer in leaf_layers(model)
-        if isinstance(layer, keras.layers.BatchNormalization)
+    saved = [
+        (variable, np.array(keras.ops.convert_to_numpy(variable)))
+        for variable in model.variables
     ]
+    try:
+        for layer in kernel_layers(model):
+            if isinstance(layer, _DEPTHWISE):
+                continue
+            kernel = scale_variable(layer)
+            values = keras.ops.convert_to_numpy(kernel)
+            kernel.assign(nearest_orthogonal(values).astype(values.dtype))
+        goal = target_std if target is None else (lambda layer: target)
+        run_rescaling(
+            model,
+            keras.ops.convert_to_tensor(np.asarray(x_batch, dtype="float32")),
+            goal,
+            center=True,
+            refresh=True,
+            tolerance=0.02,
+            max_iterations=10,
+        )
+    except BaseException:
+        for variable, value in saved:
+            variable.assign(value)
+        raise
+    return model
 
 
 def refresh_batch_statistics(model, x_batch):
     """Sets BatchNormalization moving statistics to their inputs' on `x_batch`.
 
-    Calibration changes the kernels that feed a BatchNormalization layer, so
-    the moving statistics it kept while pretraining no longer describe its
-    inputs. Each layer's inputs come from a functional probe of `model` (or,
-    for layers inside nested models, from running its layers as a chain), in
-    inference mode; nothing is assigned unless every layer's inputs were
-    found. Otherwise the statistics stay as they were, with a warning.
+    One pass through the model's graph in inference mode, each layer's
+    statistics set just before it runs (so later layers see refreshed ones).
 
     Returns:
-        Whether there were statistics to refresh and they were refreshed.
+        Whether there were statistics to refresh.
     """
-    norms = _batch_norms(model)
+    norms = [
+        layer
+        for layer in leaf_layers(model)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
     if not norms:
         return False
-    x = keras.ops.convert_to_tensor(x_batch)
-    try:
-        found = _inputs_of(model, norms, x)
-    except Exception as error:
-        warnings.warn(
-            f"Calibration rescaled the kernels of {model.name!r} but could not "
-            f"refresh its BatchNormalization moving statistics ({error}); they "
-            f"describe the kernels before calibration. Run a few batches in "
-            f"training mode, or transfer only gamma and beta.",
-            UserWarning,
-            stacklevel=2,
-        )
-        return False
-    for layer, inputs in zip(norms, found, strict=True):
-        values = keras.ops.convert_to_numpy(inputs).astype("float64")
-        axes = [a % values.ndim for a in np.atleast_1d(layer.axis)]
-        reduce = tuple(a for a in range(values.ndim) if a not in axes)
-        dtype = keras.backend.standardize_dtype(layer.moving_mean.dtype)
-        layer.moving_mean.assign(values.mean(axis=reduce).astype(dtype))
-        layer.moving_variance.assign(values.var(axis=reduce).astype(dtype))
-    return True
 
-
-def _inputs_of(model, norms, x):
-    """What each of `norms` receives when `model` runs on `x`, or an error."""
-    try:
-        probe = keras.Model(probe_input(model), [layer.input for layer in norms])
-    except Exception:  # a layer inside a nested model: walk the chain
-        probe = None
-    if probe is not None:
-        found = probe(x, training=False)
-        return list(found) if isinstance(found, (list, tuple)) else [found]
-    found, y = {}, x
-    for layer in leaf_layers(model):
+    def before(layer, args):
         if any(layer is norm for norm in norms):
-            found[id(layer)] = y
-        y = layer(y, training=False)
-    if tuple(y.shape[1:]) != tuple(model.outputs[0].shape[1:]):
-        raise ValueError("its layers do not form a single chain")
-    return [found[id(layer)] for layer in norms]
+            set_batch_statistics(layer, args[0])
+
+    _graph.run(model, keras.ops.convert_to_tensor(x_batch), before)
+    return True
 
 
 def check_target(target):

@@ -16,9 +16,21 @@ import numpy as np
 from keras_ganinit._layers import leaf_layers
 
 MEMORY_PREFIX = "memory://"
-# What a layer can hand over: Dense/Conv weights, then normalization layers'
-# scale, offset and (BatchNormalization) moving statistics.
-VARIABLES = ("kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance")
+# What a layer can hand over: Dense/Conv weights, depthwise and separable
+# convolutions' kernels, then normalization layers' scale, offset and
+# (BatchNormalization) moving statistics.
+VARIABLES = (
+    "kernel",
+    "bias",
+    "depthwise_kernel",
+    "pointwise_kernel",
+    "gamma",
+    "beta",
+    "moving_mean",
+    "moving_variance",
+)
+# A DepthwiseConv layer keeps its depthwise kernel as `kernel`.
+_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
 
 _lock = threading.RLock()
 _snapshots = {}  # (real path, mtime_ns, size) -> _Snapshot
@@ -56,7 +68,8 @@ def _target(model):
     return model.extractor if isinstance(model, GanInitModel) else model
 
 
-def _variables_of(layer):
+def variables_of(layer):
+    """The variables in VARIABLES that `layer` has, by name."""
     found = {}
     for name in VARIABLES:
         try:
@@ -65,6 +78,8 @@ def _variables_of(layer):
             variable = None
         if variable is not None and hasattr(variable, "shape"):
             found[name] = variable
+    if isinstance(layer, _DEPTHWISE) and "kernel" in found:
+        found["depthwise_kernel"] = found["kernel"]
     return found
 
 
@@ -79,7 +94,7 @@ class _Snapshot:
     def of_model(cls, model, description, copy):
         layers = {}
         for layer in leaf_layers(_target(model)):
-            values = _variables_of(layer)
+            values = variables_of(layer)
             if copy:
                 values = {
                     k: np.array(keras.ops.convert_to_numpy(v))

@@ -173,11 +173,12 @@ class GanInitModel(keras.Model):
                 )
         input_shape = single_input_shape(extractor, "extractor")
         feature_shape = tuple(extractor.outputs[0].shape[1:])
-        if decoder is None:
-            decoder = build_mirror(extractor, tied=tied_weights)
-        else:
+        own_decoder = decoder is not None
+        if own_decoder:
             _check_decoder(decoder, feature_shape, input_shape)
-        if not _tied.attach(decoder, extractor) and tied_weights:
+        else:
+            decoder = build_mirror(extractor, tied=tied_weights)
+        if not _tied.attach(decoder, extractor) and tied_weights and own_decoder:
             raise ValueError(
                 f"tied_weights=True makes the automatic mirror reuse the "
                 f"extractor's kernels, but a decoder was passed ({decoder.name!r}),"

@@ -3,53 +3,129 @@
 import keras
 import numpy as np
 
-
-def _kernel_layers(model):
-    from keras_ganinit._layers import leaf_layers
-
-    return [
-        layer
-        for layer in leaf_layers(model)
-        if getattr(layer, "kernel", None) is not None
-    ]
+from keras_ganinit import _graph
+from keras_ganinit._layers import leaf_layers
 
 
-def _run_to(model, layer, x_batch):
-    """`model` evaluated up to and including `layer`.
+def scale_variable(layer):
+    """The kernel whose scale sets `layer`'s output scale, or None.
 
-    A functional probe when `layer` is one of `model`'s own layers; for a layer
-    inside a nested model, the chain of leaf layers run in order.
+    A Dense or Conv layer's `kernel`; a separable convolution's
+    `pointwise_kernel`; a depthwise convolution's (depthwise) `kernel`.
     """
-    from keras_ganinit._layers import leaf_layers, probe_input
+    for name in ("pointwise_kernel", "kernel"):
+        variable = getattr(layer, name, None)
+        if variable is not None and hasattr(variable, "assign"):
+            return variable
+    return None
 
+
+def kernel_layers(model):
+    """`model`'s leaf layers that own a kernel `lsuv` rescales, in order."""
+    return [layer for layer in leaf_layers(model) if scale_variable(layer) is not None]
+
+
+def channel_axis(layer, rank):
+    """The axis of `layer`'s output units: 1 for channels_first convolutions."""
+    if rank > 2 and getattr(layer, "data_format", None) == "channels_first":
+        return 1
+    return rank - 1
+
+
+def pre_activation(layer, inputs):
+    """`layer`'s output on `inputs` before its fused activation, in float64.
+
+    Returned as (samples and positions, units): the channel axis last.
+    """
+    activation = getattr(layer, "activation", None)
+    if activation is not None:
+        layer.activation = keras.activations.linear
     try:
-        probe = keras.Model(probe_input(model), layer.output)
-    except ValueError:
-        probe = None
-    if probe is not None:
-        return probe(x_batch, training=False)
-    x = x_batch
-    for leaf in leaf_layers(model):
-        x = leaf(x, training=False)
-        if leaf is layer:
-            return x
-    raise ValueError(f"Layer {layer.name!r} is not part of model {model.name!r}.")
+        outputs = keras.ops.convert_to_numpy(layer(*inputs, training=False))
+    finally:
+        if activation is not None:
+            layer.activation = activation
+    outputs = np.asarray(outputs, dtype="float64")
+    outputs = np.moveaxis(outputs, channel_axis(layer, outputs.ndim), -1)
+    return outputs.reshape(-1, outputs.shape[-1])
 
 
 def _pre_activation_output(model, layer, x_batch):
-    """`layer`'s output on `x_batch` before its fused activation."""
-    activation = layer.activation
-    layer.activation = keras.activations.linear
-    try:
-        return keras.ops.convert_to_numpy(_run_to(model, layer, x_batch))
-    finally:
-        layer.activation = activation
+    """`layer`'s pre-activation output when `model` runs on `x_batch`."""
+    found = {}
+
+    def before(operation, args):
+        if operation is layer and "out" not in found:
+            found["out"] = pre_activation(layer, args)
+
+    _graph.run(model, x_batch, before)
+    if "out" not in found:
+        raise ValueError(f"Layer {layer.name!r} is not part of model {model.name!r}.")
+    return found["out"]
 
 
-def _flat_outputs(model, layer, x_batch):
-    """Pre-activation outputs as (samples and positions, units), float64."""
-    outputs = _pre_activation_output(model, layer, x_batch)
-    return np.asarray(outputs, dtype="float64").reshape(-1, outputs.shape[-1])
+def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
+    """LSUV on one layer, given the inputs it receives."""
+    if not (
+        isinstance(target_std, (int, float))
+        and not isinstance(target_std, bool)
+        and target_std > 0
+    ):
+        raise ValueError(
+            f"target_std must be a number > 0 (or a function of the layer "
+            f"returning one), but got {target_std!r} for layer {layer.name!r}."
+        )
+    kernel = scale_variable(layer)
+    bias = getattr(layer, "bias", None) if center else None
+    for _ in range(max_iterations):
+        outputs = pre_activation(layer, inputs)
+        means = outputs.mean(0)
+        std = float(np.std(outputs if bias is None else outputs - means))
+        if not np.isfinite(std) or std == 0.0:
+            raise ValueError(
+                f"Layer {layer.name!r} outputs a constant (std {std}) on the "
+                f"batch, so lsuv() cannot rescale it. Pass a batch of varied "
+                f"real samples."
+            )
+        centered = bias is None or np.abs(means).max() <= tolerance * target_std
+        if abs(std - target_std) <= tolerance and centered:
+            break
+        kernel.assign(kernel * (target_std / std))
+        if bias is not None:
+            means = pre_activation(layer, inputs).mean(0)
+            bias.assign(bias - means.astype(bias.dtype))
+
+
+def run_rescaling(model, x_batch, target_of, center, refresh, **options):
+    """One pass through `model`: each kernel layer rescaled on its real inputs.
+
+    Layers are visited in the graph's order and rescaled just before they
+    run, so every layer sees the final outputs of all layers before it. With
+    `refresh`, each BatchNormalization's moving statistics are set to its
+    inputs' just before it runs.
+    """
+    done = set()
+
+    def before(layer, args):
+        if id(layer) in done:
+            return  # a layer called twice is rescaled on its first call
+        done.add(id(layer))
+        if scale_variable(layer) is not None:
+            rescale_layer(layer, args, target_of(layer), center=center, **options)
+        elif refresh and isinstance(layer, keras.layers.BatchNormalization):
+            set_batch_statistics(layer, args[0])
+
+    _graph.run(model, x_batch, before)
+
+
+def set_batch_statistics(layer, inputs):
+    """Sets a BatchNormalization's moving statistics to those of `inputs`."""
+    values = np.asarray(keras.ops.convert_to_numpy(inputs), dtype="float64")
+    axes = [a % values.ndim for a in np.atleast_1d(layer.axis)]
+    reduce = tuple(a for a in range(values.ndim) if a not in axes)
+    dtype = keras.backend.standardize_dtype(layer.moving_mean.dtype)
+    layer.moving_mean.assign(values.mean(axis=reduce).astype(dtype))
+    layer.moving_variance.assign(values.var(axis=reduce).astype(dtype))
 
 
 def lsuv(
@@ -58,19 +134,23 @@ def lsuv(
     """Rescales each kernel layer so its output has unit variance on a batch.
 
     Layer-sequential unit-variance initialization (Mishkin & Matas, "All you
-    need is a good init", 2016): from the first layer to the last, each Dense
-    or Conv layer's kernel is divided by the standard deviation of its output
-    (before its activation) on `x_batch`, repeated until that standard
-    deviation is within `tolerance` of `target_std`. The kernels' directions
+    need is a good init", 2016): from the first layer to the last, in the
+    order of the model's graph (branches and nested models included), each
+    Dense or Conv layer's kernel (a separable convolution's pointwise kernel,
+    a depthwise convolution's depthwise kernel) is divided by the standard
+    deviation of its output (before its activation) on the inputs it gets
+    from `x_batch`, repeated until that standard deviation is within
+    `tolerance` of `target_std`. Each layer is rescaled once, in one pass
+    through the model, after every layer before it. The kernels' directions
     are kept; only their scale changes. Combined with `Orthogonal` kernels it
     is the LSUV initializer; applied to pretrained kernels it calibrates them.
 
     With `center=True`, each layer's bias is also shifted so that every output
-    unit (channel, for Conv) has zero mean on `x_batch`, and the standard
-    deviation is taken of those centered outputs: the data-dependent
-    initialization of Salimans & Kingma (weight normalization, 2016) at the
-    scale of a whole layer. Layers built with `use_bias=False` are rescaled but
-    not centered.
+    unit (channel, for Conv: the axis its `data_format` names) has zero mean
+    on `x_batch`, and the standard deviation is taken of those centered
+    outputs: the data-dependent initialization of Salimans & Kingma (weight
+    normalization, 2016) at the scale of a whole layer. Layers built with
+    `use_bias=False` are rescaled but not centered.
 
     The model is changed in place (its kernels, and its biases with
     `center=True`) and returned.
@@ -108,41 +188,19 @@ def lsuv(
             f"lsuv() needs a built keras.Model (one made with keras.Input), but got "
             f"{type(model).__name__}."
         )
-    target_of = target_std if callable(target_std) else (lambda layer: target_std)
-    layers = _kernel_layers(model)
-    if not layers:
+    if not kernel_layers(model):
         raise ValueError(
             f"Model {model.name!r} has no layer with a kernel for lsuv() to rescale."
         )
+    target_of = target_std if callable(target_std) else (lambda layer: target_std)
     x_batch = keras.ops.convert_to_tensor(np.asarray(x_batch, dtype="float32"))
-    for layer in layers:
-        if not hasattr(layer, "activation"):
-            raise ValueError(
-                f"lsuv() rescales layers with a kernel and an activation "
-                f"(Dense, Conv); {layer.name!r} ({type(layer).__name__}) has none."
-            )
-        target_std = target_of(layer)
-        if not (isinstance(target_std, (int, float)) and target_std > 0):
-            raise ValueError(
-                f"target_std must be a number > 0 (or a function of the layer "
-                f"returning one), but got {target_std!r} for layer {layer.name!r}."
-            )
-        bias = getattr(layer, "bias", None) if center else None
-        for _ in range(max_iterations):
-            outputs = _flat_outputs(model, layer, x_batch)
-            means = outputs.mean(0)
-            std = float(np.std(outputs if bias is None else outputs - means))
-            if not np.isfinite(std) or std == 0.0:
-                raise ValueError(
-                    f"Layer {layer.name!r} outputs a constant (std {std}) on the "
-                    f"batch, so lsuv() cannot rescale it. Pass a batch of varied "
-                    f"real samples."
-                )
-            centered = bias is None or np.abs(means).max() <= tolerance * target_std
-            if abs(std - target_std) <= tolerance and centered:
-                break
-            layer.kernel.assign(layer.kernel * (target_std / std))
-            if bias is not None:
-                means = _flat_outputs(model, layer, x_batch).mean(0)
-                bias.assign(bias - means.astype(bias.dtype))
+    run_rescaling(
+        model,
+        x_batch,
+        target_of,
+        center=center,
+        refresh=False,
+        tolerance=tolerance,
+        max_iterations=max_iterations,
+    )
     return model

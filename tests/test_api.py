@@ -9,6 +9,7 @@ def test_every_public_name_imports():
         "GanPretrainedInitializer",
         "__version__",
         "lsuv",
+        "with_pretrained_initializers",
     ]
     for name in keras_ganinit.__all__:
         assert getattr(keras_ganinit, name) is not None

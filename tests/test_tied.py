@@ -133,8 +133,10 @@ def test_tied_weights_errors_say_what_to_do():
             dense_extractor(), decoder=decoder, tied_weights=True
         )
     grouped = keras.Sequential([keras.Input((8, 4)), L.Conv1D(4, 3, groups=2)])
-    with pytest.raises(ValueError, match="grouped convolution"):
-        keras_ganinit.GanInitModel(grouped, tied_weights=True)
+    with pytest.warns(UserWarning, match="grouped Conv.*keep kernels of their own"):
+        gan = keras_ganinit.GanInitModel(grouped, tied_weights=True)
+    assert not _tied.tied_layers(gan.decoder)
+    assert len(gan.decoder.trainable_variables) == 2  # its own kernel and bias
     lone = _tied.TiedDense(8, tied_to="fe1")
     with pytest.raises(ValueError, match="reuses the kernel of extractor layer"):
         lone(np.zeros((2, 4), dtype="float32"))
