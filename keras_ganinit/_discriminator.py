@@ -8,8 +8,11 @@ def default_discriminator(input_shape, name="discriminator"):
     """Builds a small discriminator suited to data of `input_shape`.
 
     (features,) data gets an MLP; (steps, channels), (h, w, channels) and
-    (d, h, w, channels) data get a strided Conv1D/2D/3D network. Each ends
-    in one logit per sample.
+    (d, h, w, channels) data get a strided Conv1D/2D/3D network: two
+    stride-2 convolutions (32 and 64 filters), and one more (128, then 256)
+    for each halving it takes to bring the largest spatial size to 16 or
+    less, so a 224x224 image is judged from 14x14 features. Each ends in one
+    logit per sample.
 
     Args:
         input_shape: the shape of one sample, without the batch axis.
@@ -30,13 +33,13 @@ def default_discriminator(input_shape, name="discriminator"):
     elif rank in (2, 3, 4):
         conv = {2: layers.Conv1D, 3: layers.Conv2D, 4: layers.Conv3D}[rank]
         kernel = 5 if rank == 2 else 3
-        body = [
-            conv(32, kernel, strides=2, padding="same"),
-            layers.LeakyReLU(0.2),
-            conv(64, kernel, strides=2, padding="same"),
-            layers.LeakyReLU(0.2),
-            layers.Flatten(),
-        ]
+        body = []
+        for filters in _conv_widths(input_shape[:-1]):
+            body += [
+                conv(filters, kernel, strides=2, padding="same"),
+                layers.LeakyReLU(0.2),
+            ]
+        body.append(layers.Flatten())
     else:
         raise ValueError(
             f"There is no default discriminator for samples of shape "
@@ -48,6 +51,15 @@ def default_discriminator(input_shape, name="discriminator"):
     return keras.Sequential(
         [keras.Input(tuple(input_shape)), *body, layers.Dense(1)], name=name
     )
+
+
+def _conv_widths(spatial):
+    """Filters of each stride-2 convolution for inputs of `spatial` size."""
+    widths, size = [32, 64], max(int(d) for d in spatial) / 4
+    while size > 16:
+        widths.append(min(256, widths[-1] * 2))
+        size /= 2
+    return widths
 
 
 def check_discriminator(discriminator, input_shape):

@@ -1,6 +1,7 @@
 """Default discriminators fit the data's shape; a user's wrong one is refused."""
 
 import keras
+import numpy as np
 import pytest
 from keras import layers
 
@@ -35,3 +36,14 @@ def test_a_user_discriminator_without_a_logit_output_is_refused():
     with pytest.raises(TypeError, match="must be a keras.Model"):
         check_discriminator(layers.Dense(1), (64,))
     check_discriminator(keras.Sequential([layers.Dense(1)]), (64,))
+
+
+@pytest.mark.parametrize("size, convs", [(8, 2), (32, 2), (40, 2), (64, 2), (224, 4)])
+def test_image_discriminators_shrink_large_images_to_at_most_16_pixels(size, convs):
+    model = default_discriminator((size, size, 3))
+    conv_layers = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    assert len(conv_layers) == convs
+    assert max(conv_layers[-1].output.shape[1:3]) <= 16
+    assert model.count_params() < 1_000_000
+    logits = model(np.random.default_rng(0).uniform(size=(2, size, size, 3)))
+    assert tuple(logits.shape) == (2, 1)
