@@ -47,7 +47,8 @@ def test_image_folder_quickstart_pretrains_resnet50_and_starts_a_classifier(tmp_
     model = example.classifier(path, classes=3)
     backbone = model.layers[0]
     for layer in gan.extractor.layers[1:]:  # after its InputLayer
-        for a, b in zip(layer.weights, backbone.get_layer(layer.name).weights):
+        theirs = backbone.get_layer(layer.name).weights
+        for a, b in zip(layer.weights, theirs, strict=True):
             assert np.array_equal(
                 keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
             ), layer.name
