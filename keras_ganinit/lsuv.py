@@ -1,5 +1,7 @@
 """LSUV: layer-sequential unit-variance rescaling on a data batch."""
 
+import warnings
+
 import keras
 import numpy as np
 
@@ -89,11 +91,27 @@ def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
             )
         centered = bias is None or np.abs(means).max() <= tolerance * target_std
         if abs(std - target_std) <= tolerance and centered:
-            break
+            return
         kernel.assign(kernel * (target_std / std))
         if bias is not None:
             means = pre_activation(layer, inputs).mean(0)
             bias.assign(bias - means.astype(bias.dtype))
+    outputs = pre_activation(layer, inputs)
+    means = outputs.mean(0)
+    std = float(np.std(outputs if bias is None else outputs - means))
+    centered = bias is None or np.abs(means).max() <= tolerance * target_std
+    if abs(std - target_std) > tolerance or not centered:
+        warnings.warn(
+            f"lsuv() did not bring layer {layer.name!r} to output std "
+            f"{target_std}{' and zero mean per unit' if bias is not None else ''} "
+            f"in {max_iterations} passes: std {std:.3g}, largest unit mean "
+            f"{np.abs(means).max():.3g}. Its bias may not be added per output "
+            f"unit as its data_format says (Keras's TensorFlow backend adds a "
+            f"channels_first bias on the last axis when the channels equal the "
+            f"width); check that layer, or pass max_iterations higher.",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def run_rescaling(model, x_batch, target_of, center, refresh, **options):

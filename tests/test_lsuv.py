@@ -125,3 +125,41 @@ def test_center_gives_every_unit_zero_mean_and_the_layer_unit_variance(
     channel_means = output.reshape(-1, 8).mean(0)
     assert np.abs(channel_means).max() <= 0.02
     assert abs(np.std(output) - 1.0) <= 0.02
+
+
+@pytest.mark.parametrize("channels", [4, 8])  # 8: as many channels as width
+def test_center_uses_the_channel_axis_of_channels_first_convolutions(
+    digit_images, channels
+):
+    x = np.transpose(digit_images[:256], (0, 3, 1, 2))  # (256, 1, 8, 8)
+    conv = layers.Conv2D(
+        channels, 3, padding="same", data_format="channels_first", name="conv"
+    )
+    model = keras.Sequential([keras.Input((1, 8, 8)), conv])
+    if channels == 8 and keras.backend.backend() == "tensorflow":
+        # Keras's TensorFlow ops.add (keras/src/backend/tensorflow/numpy.py)
+        # turns the (1, 8, 1, 1) bias into an NHWC bias_add when the channels
+        # equal the width, so no bias can center these channels: lsuv says so.
+        with pytest.warns(UserWarning, match="did not bring layer 'conv'"):
+            keras_ganinit.lsuv(model, x, center=True)
+        return
+    keras_ganinit.lsuv(model, x, center=True)
+    output = keras.ops.convert_to_numpy(model(x))
+    assert np.abs(output.mean(axis=(0, 2, 3))).max() <= 0.02  # per channel
+    assert abs(output.std() - 1.0) <= 0.02
+
+
+def test_branches_are_rescaled_in_graph_order(digits):
+    inputs = keras.Input((64,))
+    a = layers.Dense(16, activation="relu", name="a")(inputs)
+    b = layers.Dense(16, name="b")(inputs)
+    merged = layers.Add()([a, b])
+    outputs = layers.Dense(8, name="c")(merged)
+    model = keras.Model(inputs, outputs)
+    x = digits[0][:512]
+    keras_ganinit.lsuv(model, x)
+    probe = keras.Model(inputs, [model.get_layer(n).output for n in "bc"])
+    b_out, c_out = (keras.ops.convert_to_numpy(t) for t in probe(x))
+    a_pre = x @ model.get_layer("a").kernel.numpy() + model.get_layer("a").bias.numpy()
+    for out in (a_pre, b_out, c_out):
+        assert abs(np.std(out) - 1.0) <= 0.02

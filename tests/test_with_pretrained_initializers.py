@@ -1,0 +1,118 @@
+"""with_pretrained_initializers: a whole model started from a pretrained source."""
+
+import keras
+import numpy as np
+import pytest
+from keras import layers as L
+
+import keras_ganinit
+
+_np = keras.ops.convert_to_numpy
+
+
+def backbone(prefix="b"):
+    inputs = keras.Input((8, 8, 3))
+    h = L.Conv2D(8, 3, padding="same", use_bias=False, name=f"{prefix}_conv")(inputs)
+    h = L.BatchNormalization(name=f"{prefix}_bn")(h)
+    h = L.ReLU()(h)
+    h = L.DepthwiseConv2D(3, padding="same", name=f"{prefix}_dw")(h)
+    h = L.SeparableConv2D(6, 3, name=f"{prefix}_sep")(h)
+    outputs = L.GlobalAveragePooling2D()(h)
+    return keras.Model(inputs, outputs, name=f"{prefix}_backbone")
+
+
+@pytest.fixture(scope="module")
+def source():
+    """A backbone whose every variable differs from a fresh one's."""
+    keras.utils.set_random_seed(0)
+    model = backbone()
+    rng = np.random.default_rng(0)
+    for variable in model.weights:
+        variable.assign(rng.normal(size=variable.shape).astype("float32") ** 2)
+    return model
+
+
+def test_every_variable_is_handed_over_and_other_layers_keep_theirs(source, tmp_path):
+    path = str(tmp_path / "source.keras")
+    source.save(path)
+    target = keras.Sequential(
+        [backbone(), L.Dense(3, name="head")], name="classifier"
+    )  # nested: the backbone is walked
+    head = _np(target.get_layer("head").kernel)
+    started = keras_ganinit.with_pretrained_initializers(target, path)
+    assert started is not target and started.name == "classifier"
+    inner = started.layers[0]
+    for variable, expected in zip(inner.weights, source.weights, strict=True):
+        assert np.array_equal(_np(variable), _np(expected)), variable.path
+    kinds = {
+        type(getattr(layer, name)).__name__
+        for layer in inner.layers
+        for name in ("depthwise_initializer", "pointwise_initializer")
+        if hasattr(layer, name)
+    }
+    assert kinds == {"GanPretrainedInitializer"}
+    # The head has no counterpart: a fresh kernel of its own initializer.
+    assert started.get_layer("head").kernel.shape == head.shape
+    assert not np.array_equal(_np(started.get_layer("head").kernel), head)
+    x = np.random.default_rng(1).normal(size=(2, 8, 8, 3)).astype("float32")
+    np.testing.assert_allclose(_np(inner(x)), _np(source(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_an_in_memory_gan_source_and_depthwise_variables(source):
+    gan = keras_ganinit.GanInitModel(backbone("g"))
+    started = keras_ganinit.with_pretrained_initializers(backbone("g"), gan)
+    for a, b in zip(started.weights, gan.extractor.weights, strict=True):
+        assert np.array_equal(_np(a), _np(b))
+    for variable in ("depthwise_kernel", "pointwise_kernel"):
+        init = keras_ganinit.GanPretrainedInitializer(
+            source=source, layer="b_sep", variable=variable
+        )
+        expected = _np(getattr(source.get_layer("b_sep"), variable))
+        assert np.array_equal(_np(init(expected.shape)), expected)
+    dw = keras_ganinit.GanPretrainedInitializer(
+        source=source, layer="b_dw", variable="depthwise_kernel"
+    )
+    assert np.array_equal(
+        _np(dw(source.get_layer("b_dw").kernel.shape)),
+        _np(source.get_layer("b_dw").kernel),
+    )
+
+
+def test_match_by_order_for_automatically_named_sequentials(source):
+    def mlp():
+        return keras.Sequential(
+            [keras.Input((6,)), L.Dense(5, activation="relu"), L.Dense(4)]
+        )
+
+    first, second = mlp(), mlp()
+    assert first.layers[0].name != second.layers[0].name
+    with pytest.raises(ValueError, match="No layer of .* has a counterpart"):
+        keras_ganinit.with_pretrained_initializers(second, first)
+    started = keras_ganinit.with_pretrained_initializers(second, first, match="order")
+    for a, b in zip(started.weights, first.weights, strict=True):
+        assert np.array_equal(_np(a), _np(b))
+
+
+def test_mismatches_are_explained(source):
+    with pytest.raises(ValueError) as error:
+        keras_ganinit.with_pretrained_initializers(backbone("other"), source)
+    message = str(error.value)
+    assert "'other_conv'" in message and "'b_conv'" in message
+    inputs = keras.Input((8, 8, 3))
+    wide = keras.Model(inputs, L.Conv2D(16, 3, name="b_conv")(inputs))
+    with pytest.raises(ValueError, match="'b_conv' of the model has kernel shape"):
+        keras_ganinit.with_pretrained_initializers(wide, source)
+    with pytest.raises(ValueError, match="match must be 'name'"):
+        keras_ganinit.with_pretrained_initializers(backbone(), source, match="auto")
+    with pytest.raises(ValueError, match="has 3 .* has 4"):
+        keras_ganinit.with_pretrained_initializers(
+            keras.Sequential([keras.Input((4,)), L.Dense(2), L.Dense(2), L.Dense(2)]),
+            source,
+            match="order",
+        )
+    with pytest.raises(TypeError, match="source must be a path"):
+        keras_ganinit.with_pretrained_initializers(backbone(), 3)
+    with pytest.raises(TypeError, match="needs a built keras.Model"):
+        keras_ganinit.with_pretrained_initializers(L.Dense(3), source)
+    with pytest.raises(FileNotFoundError, match="cannot be found"):
+        keras_ganinit.with_pretrained_initializers(backbone(), "missing.keras")
