@@ -1,6 +1,7 @@
 """with_pretrained_initializers: a whole model started from pretrained weights."""
 
 import os
+import warnings
 
 import keras
 
@@ -95,6 +96,9 @@ def with_pretrained_initializers(model, source, match="name"):
             f"its layers were named automatically."
         )
 
+    if match == "name":
+        _warn_if_partly_matched(model, snapshot, pairs)
+
     def clone_function(layer):
         config = layer.get_config()
         config.update(plans.get(id(layer), {}))
@@ -131,11 +135,42 @@ def _names(items, limit=12):
 
 
 def _by_name(model, snapshot):
-    return [
+    pairs = [
         (layer, layer.name)
         for layer in _weighted(model)
         if snapshot.layers.get(layer.name, (None, {}))[1]
     ]
+    for layer, name in pairs:
+        class_name = snapshot.layers[name][0]
+        if type(layer).__name__ != class_name:
+            raise ValueError(
+                f"Layer {name!r} is a {type(layer).__name__} in {model.name!r} "
+                f"but a {class_name} in {snapshot.description}: the same name "
+                f"names different layers. Pass a model of the pretrained "
+                f"architecture, or match='order'."
+            )
+    return pairs
+
+
+def _warn_if_partly_matched(model, snapshot, pairs):
+    """Layers left out on both sides look like names that drifted apart."""
+    used = {name for _, name in pairs}
+    matched = {id(layer) for layer, _ in pairs}
+    unused = [name for name in _sourced(snapshot) if name not in used]
+    unmatched = [layer for layer in _weighted(model) if id(layer) not in matched]
+    if unused and unmatched:
+        warnings.warn(
+            f"with_pretrained_initializers matched {len(pairs)} layers of "
+            f"{model.name!r} by name, but {len(unmatched)} of its layers with "
+            f"weights ({_names(unmatched, 5)}) keep their own initializers "
+            f"while {len(unused)} layers of {snapshot.description} "
+            f"({_names(unused, 5)}) are not used. Automatically named layers "
+            f"(conv2d_12, ...) get other names in a second instance built in "
+            f"the same process: build the model in a fresh process or after "
+            f"keras.backend.clear_session(), or pass match='order'.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _by_order(model, snapshot):

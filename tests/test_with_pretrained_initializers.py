@@ -88,6 +88,12 @@ def test_match_by_order_for_automatically_named_sequentials(source):
     assert first.layers[0].name != second.layers[0].name
     with pytest.raises(ValueError, match="No layer of .* has a counterpart"):
         keras_ganinit.with_pretrained_initializers(second, first)
+    # Names that drifted apart in part: warned, not silently half-transferred.
+    partly = keras.Sequential(
+        [keras.Input((6,)), L.Dense(5, name=first.layers[0].name), L.Dense(4)]
+    )
+    with pytest.warns(UserWarning, match="1 of its layers .* match='order'"):
+        keras_ganinit.with_pretrained_initializers(partly, first)
     started = keras_ganinit.with_pretrained_initializers(second, first, match="order")
     for a, b in zip(started.weights, first.weights, strict=True):
         assert np.array_equal(_np(a), _np(b))
@@ -102,6 +108,9 @@ def test_mismatches_are_explained(source):
     wide = keras.Model(inputs, L.Conv2D(16, 3, name="b_conv")(inputs))
     with pytest.raises(ValueError, match="'b_conv' of the model has kernel shape"):
         keras_ganinit.with_pretrained_initializers(wide, source)
+    renamed = keras.Sequential([keras.Input((4,)), L.Dense(2, name="b_conv")])
+    with pytest.raises(ValueError, match="'b_conv' is a Dense .* but a Conv2D"):
+        keras_ganinit.with_pretrained_initializers(renamed, source)
     with pytest.raises(ValueError, match="match must be 'name'"):
         keras_ganinit.with_pretrained_initializers(backbone(), source, match="auto")
     with pytest.raises(ValueError, match="has 3 .* has 4"):
