@@ -10,6 +10,7 @@ import os
 import keras
 import numpy as np
 import pytest
+from conftest import EAGER_IS_FASTER
 from keras import layers as L
 
 import keras_ganinit
@@ -207,7 +208,7 @@ def test_mobilenet_v2_from_keras_applications(tmp_path):
         )
 
     gan, _, started = pretrain_save_load_transfer(
-        make, x, tmp_path, {"run_eagerly": True}
+        make, x, tmp_path, {"run_eagerly": EAGER_IS_FASTER}
     )
     np.testing.assert_allclose(
         _np(started(x[:2])), _np(gan.extractor(x[:2])), rtol=1e-3, atol=1e-4

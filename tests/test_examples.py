@@ -25,6 +25,7 @@ def test_image_folder_quickstart_pretrains_resnet50_and_starts_a_classifier(tmp_
     import keras
     import numpy as np
     import tensorflow as tf
+    from conftest import EAGER_IS_FASTER
 
     folder = tmp_path / "images"
     folder.mkdir()
@@ -41,7 +42,7 @@ def test_image_folder_quickstart_pretrains_resnet50_and_starts_a_classifier(tmp_
     spec.loader.exec_module(example)
     path = str(tmp_path / "pretrained.keras")
     gan = example.pretrain(
-        str(folder), "ResNet50", 32, epochs=1, out=path, run_eagerly=True
+        str(folder), "ResNet50", 32, epochs=1, out=path, run_eagerly=EAGER_IS_FASTER
     )
     assert gan.generator_optimizer.iterations.numpy() == 1  # 24 images, batch 32
     model = example.classifier(path, classes=3)
