@@ -133,8 +133,13 @@ class _Snapshot:
                 f"{variable}"
                 + (" (was it built with use_bias=False?)" if variable == "bias" else "")
                 + f". Layers with a {variable}: "
-                + ", ".join(
-                    repr(name) for name, (_, v) in self.layers.items() if variable in v
+                + (
+                    ", ".join(
+                        repr(name)
+                        for name, (_, v) in self.layers.items()
+                        if variable in v
+                    )
+                    or "none"
                 )
                 + "."
             )

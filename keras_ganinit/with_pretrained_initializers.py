@@ -84,8 +84,8 @@ def with_pretrained_initializers(model, source, match="name"):
     plans = {}
     for layer, name in pairs:
         plan = _plan(layer, name, snapshot, source)
-        if plan:
-            plans[id(layer)] = plan
+        if plan[0] or plan[1]:
+            plans[id(layer)] = (name, *plan)
     if not plans:
         raise ValueError(
             f"No layer of {model.name!r} has a counterpart with weights in "
@@ -101,12 +101,24 @@ def with_pretrained_initializers(model, source, match="name"):
 
     def clone_function(layer):
         config = layer.get_config()
-        config.update(plans.get(id(layer), {}))
-        return layer.__class__.from_config(config)
+        name, arguments, direct = plans.get(id(layer), (None, {}, []))
+        config.update(arguments)
+        clone = layer.__class__.from_config(config)
+        if direct:
+            assigned.append((clone, name, direct))
+        return clone
 
-    return keras.models.clone_model(
+    assigned = []
+    started = keras.models.clone_model(
         model, clone_function=clone_function, recursive=True
     )
+    # Variables no constructor argument initializes (ConvNeXt's LayerScale
+    # gamma): set to the source's values once the copy is built.
+    for clone, name, direct in assigned:
+        for variable in direct:
+            target = _source.variables_of(clone)[variable]
+            target.assign(snapshot.value(name, variable)[1].astype(target.dtype))
+    return started
 
 
 def _snapshot(source):
@@ -195,13 +207,14 @@ def _by_order(model, snapshot):
 
 
 def _plan(layer, name, snapshot, source):
-    """The initializer arguments that give `layer` the values of `name`."""
+    """How `layer` gets the values of `name`: (initializer arguments, names of
+    variables without one, to be assigned after cloning)."""
     own = _source.variables_of(layer)
     config = layer.get_config()
-    plan = {}
+    plan, direct = {}, []
+    covered = {id(own[v]) for v in own if INITIALIZER_ARGUMENTS[v] in config}
     for variable, value in snapshot.layers[name][1].items():
-        argument = INITIALIZER_ARGUMENTS[variable]
-        if argument not in config or variable not in own:
+        if variable not in own:
             continue
         if tuple(own[variable].shape) != tuple(value.shape):
             raise ValueError(
@@ -211,7 +224,11 @@ def _plan(layer, name, snapshot, source):
                 f"model with the pretrained architecture (same units, filters, "
                 f"kernel sizes and input shape)."
             )
-        plan[argument] = GanPretrainedInitializer(
-            source=source, layer=name, variable=variable
-        )
-    return plan
+        argument = INITIALIZER_ARGUMENTS[variable]
+        if argument in config:
+            plan[argument] = GanPretrainedInitializer(
+                source=source, layer=name, variable=variable
+            )
+        elif id(own[variable]) not in covered:
+            direct.append(variable)
+    return plan, direct

@@ -125,3 +125,28 @@ def test_mismatches_are_explained(source):
         keras_ganinit.with_pretrained_initializers(L.Dense(3), source)
     with pytest.raises(FileNotFoundError, match="cannot be found"):
         keras_ganinit.with_pretrained_initializers(backbone(), "missing.keras")
+
+
+@keras.saving.register_keras_serializable(package="keras_ganinit_tests")
+class Scale(L.Layer):
+    """Like ConvNeXt's LayerScale: a gamma no constructor argument initializes."""
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+
+    def call(self, x):
+        return x * self.gamma
+
+
+def test_variables_without_an_initializer_argument_are_assigned():
+    def model():
+        inputs = keras.Input((5,))
+        return keras.Model(inputs, Scale(name="scale")(L.Dense(5, name="d")(inputs)))
+
+    source = model()
+    source.get_layer("scale").gamma.assign(np.arange(5, dtype="float32"))
+    started = keras_ganinit.with_pretrained_initializers(model(), source)
+    assert np.array_equal(_np(started.get_layer("scale").gamma), np.arange(5))
+    assert np.array_equal(
+        _np(started.get_layer("d").kernel), _np(source.get_layer("d").kernel)
+    )
