@@ -33,7 +33,7 @@ import keras
 import numpy as np
 
 from keras_ganinit._calibration import nearest_orthogonal
-from keras_ganinit.lsuv import _kernel_layers, _pre_activation_output
+from keras_ganinit.lsuv import _pre_activation_output, kernel_layers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SELECTION = os.path.join(HERE, "..", "docs", "benchmarks", "selection")
@@ -74,7 +74,7 @@ def calibrated(cell, data, weights, orth=True, mode="layer", center=False, targe
         layer.set_weights(weights[layer.name])
     x = keras.ops.convert_to_tensor(data[0][:512])
     goal = target(cell) if callable(target) else target
-    for layer in _kernel_layers(model):
+    for layer in kernel_layers(model):
         if orth:
             kernel = keras.ops.convert_to_numpy(layer.kernel)
             layer.kernel.assign(nearest_orthogonal(kernel))

@@ -72,15 +72,20 @@ class GanInitModel(keras.Model):
 
     Args:
         extractor: the `keras.Model` to pretrain, with one input of known
-            shape; its layers are the first layers of the supervised model.
+            shape and one output: a Sequential or functional model, with
+            branches, merges and nested models if you like (any
+            `keras.applications` CNN); its layers are the first layers of the
+            supervised model.
         discriminator: a `keras.Model` mapping a batch of samples to one logit
             each, `(batch, 1)`. Defaults to an MLP for `(features,)` samples
             and a strided CNN for `(steps, channels)`, `(h, w, channels)` and
             `(d, h, w, channels)` samples.
         decoder: a `keras.Model` from the extractor's output shape back to its
-            input shape. Defaults to the extractor's mirror: Dense back to the
-            previous width, ConvND to ConvNDTranspose, pooling to upsampling,
-            Flatten to Reshape.
+            input shape. Defaults to the extractor's mirror, its graph walked
+            back from output to input: Dense back to the previous width,
+            ConvND to ConvNDTranspose, pooling to upsampling, Flatten to
+            Reshape, merges to fan-outs, Concatenate to a split
+            (docs/architectures.md).
         reconstruction_weight: weight of the L1 term between generator output
             and input added to the generator's loss (0 for a pure GAN). None
             takes the preset's value.

@@ -155,3 +155,21 @@ def test_tied_conv_mirrors_round_trip_through_a_keras_file(make, tmp_path):
     kinds = {type(layer).__name__ for layer in loaded.decoder.layers}
     assert any(kind.startswith("TiedConv") for kind in kinds)
     np.testing.assert_allclose(_np(loaded(x)), _np(gan(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_tied_mirror_of_a_residual_graph_trains():
+    inputs = keras.Input((8, 8, 1))
+    h = L.Conv2D(4, 3, padding="same", activation="relu", name="c1")(inputs)
+    r = L.Conv2D(4, 3, padding="same", name="c2")(h)
+    h = L.Flatten(name="flat")(L.Add(name="add")([h, r]))
+    extractor = keras.Model(inputs, L.Dense(6, name="fe")(h), name="res")
+    gan = keras_ganinit.GanInitModel(extractor, tied_weights=True, calibrate=False)
+    assert {layer.tied_to for layer in _tied.tied_layers(gan.decoder)} == {
+        "c1",
+        "c2",
+        "fe",
+    }
+    gan.compile()
+    before = _np(extractor.get_layer("c2").kernel).copy()
+    gan.fit(_digits(64).reshape(-1, 8, 8, 1), epochs=1, batch_size=32, verbose=0)
+    assert not np.array_equal(before, _np(extractor.get_layer("c2").kernel))
