@@ -152,15 +152,7 @@ def _by_name(model, snapshot):
         for layer in _weighted(model)
         if snapshot.layers.get(layer.name, (None, {}))[1]
     ]
-    for layer, name in pairs:
-        class_name = snapshot.layers[name][0]
-        if type(layer).__name__ != class_name:
-            raise ValueError(
-                f"Layer {name!r} is a {type(layer).__name__} in {model.name!r} "
-                f"but a {class_name} in {snapshot.description}: the same name "
-                f"names different layers. Pass a model of the pretrained "
-                f"architecture, or match='order'."
-            )
+    _check_classes(pairs, model, snapshot, "name")
     return pairs
 
 
@@ -194,16 +186,23 @@ def _by_order(model, snapshot):
             f"{snapshot.description} has {len(sources)} ({_names(sources)}). "
             f"Pass a model of the pretrained architecture, or match='name'."
         )
-    for layer, name in zip(targets, sources, strict=True):
+    pairs = list(zip(targets, sources, strict=True))
+    _check_classes(pairs, model, snapshot, "order")
+    return pairs
+
+
+def _check_classes(pairs, model, snapshot, match):
+    """Every pair is one class of layer on both sides, or a ValueError."""
+    for layer, name in pairs:
         class_name = snapshot.layers[name][0]
         if type(layer).__name__ != class_name:
             raise ValueError(
-                f"match='order' pairs layer {layer.name!r} "
-                f"({type(layer).__name__}) with {name!r} ({class_name}) of "
-                f"{snapshot.description}: the two architectures differ there. "
-                f"Pass a model of the pretrained architecture."
+                f"match={match!r} pairs layer {layer.name!r} "
+                f"({type(layer).__name__}) of {model.name!r} with {name!r} "
+                f"({class_name}) of {snapshot.description}: the two "
+                f"architectures differ there. Pass a model of the pretrained "
+                f"architecture" + (", or match='order'." if match == "name" else ".")
             )
-    return list(zip(targets, sources, strict=True))
 
 
 def _plan(layer, name, snapshot, source):
