@@ -6,15 +6,13 @@ import keras
 import numpy as np
 
 from keras_ganinit import _graph
-from keras_ganinit._layers import leaf_layers
+from keras_ganinit._layers import DEPTHWISE, leaf_layers
 from keras_ganinit.lsuv import (
     kernel_layers,
     run_rescaling,
     scale_variable,
     set_batch_statistics,
 )
-
-_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
 
 
 def nearest_orthogonal(kernel):
@@ -76,7 +74,7 @@ def calibrate(model, x_batch, target=None):
     ]
     try:
         for layer in kernel_layers(model):
-            if isinstance(layer, _DEPTHWISE):
+            if isinstance(layer, DEPTHWISE):
                 continue
             kernel = scale_variable(layer)
             values = keras.ops.convert_to_numpy(kernel)

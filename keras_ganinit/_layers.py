@@ -1,6 +1,9 @@
-"""Walking a model's layers as a single chain, shared by the mirror and sources."""
+"""Layer helpers shared by the mirror, calibration and sources."""
 
 import keras
+
+# Depthwise convolutions keep their per-channel filters in `kernel`.
+DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
 
 
 def leaf_layers(model):
@@ -15,16 +18,6 @@ def leaf_layers(model):
             yield from leaf_layers(layer)
         else:
             yield layer
-
-
-def probe_input(model):
-    """`model.inputs` as a functional probe of `model` should take them.
-
-    A single input is given as its tensor, as a caller passes one array:
-    a one-item list would make Keras warn that the structures differ.
-    """
-    inputs = model.inputs
-    return inputs[0] if inputs and len(inputs) == 1 else inputs
 
 
 def single_input_shape(model, role):

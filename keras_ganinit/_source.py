@@ -13,7 +13,7 @@ import weakref
 import keras
 import numpy as np
 
-from keras_ganinit._layers import leaf_layers
+from keras_ganinit._layers import DEPTHWISE, leaf_layers
 
 MEMORY_PREFIX = "memory://"
 # What a layer can hand over: Dense/Conv weights, depthwise and separable
@@ -29,8 +29,6 @@ VARIABLES = (
     "moving_mean",
     "moving_variance",
 )
-# A DepthwiseConv layer keeps its depthwise kernel as `kernel`.
-_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
 
 _lock = threading.RLock()
 _snapshots = {}  # (real path, mtime_ns, size) -> _Snapshot
@@ -78,7 +76,7 @@ def variables_of(layer):
             variable = None
         if variable is not None and hasattr(variable, "shape"):
             found[name] = variable
-    if isinstance(layer, _DEPTHWISE) and "kernel" in found:
+    if isinstance(layer, DEPTHWISE) and "kernel" in found:
         found["depthwise_kernel"] = found["kernel"]
     return found
 
