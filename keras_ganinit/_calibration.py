@@ -5,7 +5,7 @@ import numbers
 import keras
 import numpy as np
 
-from keras_ganinit import _graph
+from keras_ganinit import _graph, _guard
 from keras_ganinit._layers import DEPTHWISE, leaf_layers
 from keras_ganinit.lsuv import (
     kernel_layers,
@@ -66,8 +66,19 @@ def calibrate(model, x_batch, target=None):
     layers before it.
 
     All or nothing: if any step fails, every variable of `model` is put back
-    as it was and the error is raised.
+    as it was and the error is raised. A batch of fewer than 2 samples or
+    with NaN or inf, or a model with NaN or inf weights, is refused before
+    anything changes; so is a result that is not finite.
     """
+    batch = _guard.as_array(x_batch)
+    if batch is None:
+        raise TypeError(
+            f"calibrate() takes a NumPy array or tensor of input samples, but "
+            f"got {type(x_batch).__name__}. Pass a few hundred real samples, "
+            f"e.g. x_train[:512]."
+        )
+    _guard.check_samples(batch, "The calibration batch", 2)
+    _guard.check_variables_finite(model.variables, f"The model {model.name!r}")
     saved = [
         (variable, np.array(keras.ops.convert_to_numpy(variable)))
         for variable in model.variables
@@ -82,12 +93,18 @@ def calibrate(model, x_batch, target=None):
         goal = target_std if target is None else (lambda layer: target)
         run_rescaling(
             model,
-            keras.ops.convert_to_tensor(np.asarray(x_batch, dtype="float32")),
+            keras.ops.convert_to_tensor(np.asarray(batch, dtype="float32")),
             goal,
             center=True,
             refresh=True,
             tolerance=0.02,
             max_iterations=10,
+        )
+        _guard.check_variables_finite(
+            model.variables,
+            f"Calibrating {model.name!r} gave a model that",
+            "The batch's values may be too large for float32: scale the "
+            "inputs to about unit range.",
         )
     except BaseException:
         for variable, value in saved:

@@ -1,14 +1,16 @@
 """Finding pretrained values: in a saved `.keras` file or in a live model.
 
-A file is read once per process (per version of it on disk) and never
-written. A live model is read at call time, so an initializer bound to a
-model before training gives the trained values.
+A file is read once per process (per version of its content) and never
+written, always in Keras's safe mode. A live model is read at call time, so
+an initializer bound to a model before training gives the trained values.
 """
 
+import hashlib
 import os
 import threading
 import uuid
 import weakref
+import zipfile
 
 import keras
 import numpy as np
@@ -31,7 +33,7 @@ VARIABLES = (
 )
 
 _lock = threading.RLock()
-_snapshots = {}  # (real path, mtime_ns, size) -> _Snapshot
+_snapshots = {}  # (real path, content fingerprint) -> _Snapshot
 _being_read = set()  # real paths whose load_model is under way in this process
 _models = weakref.WeakValueDictionary()  # memory token -> live model
 _tokens = weakref.WeakKeyDictionary()  # live model -> memory token
@@ -160,8 +162,8 @@ def snapshot_of_file(path):
             f"{real}). Save the pretrained model there first (gan.save({path!r}))"
             f", or pass the path of an existing .keras file as source=."
         ) from error
-    key = (real, stat.st_mtime_ns, stat.st_size)
     with _lock:
+        key = (real, _fingerprint(real, stat))
         if key in _snapshots:
             return _snapshots[key]
         if real in _being_read:
@@ -171,13 +173,27 @@ def snapshot_of_file(path):
             )
         _being_read.add(real)
         try:
-            model = keras.saving.load_model(real, compile=False)
+            # Safe mode even where the user's own code enabled unsafe
+            # deserialization: a source only provides weights, and its path
+            # may come from a config somebody else wrote.
+            with _safe_mode():
+                model = keras.saving.load_model(real, compile=False, safe_mode=True)
         except Exception as error:
+            unsafe = "safe_mode" in str(error) or "lambda" in str(error).lower()
             raise ValueError(
                 f"Cannot read the pretrained source {path!r} as a saved Keras "
-                f"model: {type(error).__name__}: {error}. Pass a .keras file "
-                f"written by model.save() (run `import keras_ganinit` first if "
-                f"it holds a GanInitModel), or an in-memory model, as source=."
+                f"model: {type(error).__name__}: {error}. "
+                + (
+                    "keras_ganinit reads sources in safe mode always, whatever "
+                    "keras.config.enable_unsafe_deserialization() says, since "
+                    "a source only provides weights: save the extractor "
+                    "without Lambda layers (or copy its weights into a model "
+                    "without them) and pass that file."
+                    if unsafe
+                    else "Pass a .keras file written by model.save() (run "
+                    "`import keras_ganinit` first if it holds a GanInitModel)"
+                    ", or an in-memory model, as source=."
+                )
             ) from error
         finally:
             _being_read.discard(real)
@@ -187,3 +203,47 @@ def snapshot_of_file(path):
         _snapshots[key] = snapshot
         _stats["file_reads"] += 1
         return snapshot
+
+
+def _fingerprint(real, stat):
+    """What identifies the content of the file at `real`, cheaply.
+
+    A `.keras` file is a zip archive whose directory, at its end, records
+    each member's CRC-32 and size: reading it catches a changed file even
+    where size and modification time were kept (`cp -p`, `rsync -t`, coarse
+    timestamps). Any other file (a legacy `.h5`) is hashed whole.
+    """
+    try:
+        with zipfile.ZipFile(real) as archive:
+            members = tuple(
+                (info.filename, info.CRC, info.file_size) for info in archive.infolist()
+            )
+        return (stat.st_size, members)
+    except (zipfile.BadZipFile, OSError):
+        digest = hashlib.blake2b(digest_size=16)
+        try:
+            with open(real, "rb") as file:
+                for block in iter(lambda: file.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError:
+            return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        return (stat.st_size, digest.hexdigest())
+
+
+def _safe_mode():
+    """A scope in which Keras deserializes in safe mode, whatever was set."""
+    try:
+        from keras.src.saving.serialization_lib import SafeModeScope
+    except ImportError:  # A later Keras: load_model's safe_mode=True remains.
+        import contextlib
+
+        return contextlib.nullcontext()
+    return SafeModeScope(True)
+
+
+def non_finite(value):
+    """How many of `value`'s entries are NaN or inf (0 for integer arrays)."""
+    value = np.asarray(value)
+    if not np.issubdtype(value.dtype, np.inexact):
+        return 0
+    return int(value.size - np.count_nonzero(np.isfinite(value)))

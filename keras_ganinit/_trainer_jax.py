@@ -36,6 +36,8 @@ def _player_update(model, player, trainable, non_trainable, optimizer_values, lo
     own_positions = _positions(variables, own)
     optimizer_positions = _positions(model.optimizer.variables, optimizer.variables)
 
+    own_optimizer_values = [optimizer_values[p] for p in optimizer_positions]
+
     def compute(own_values, trainable, non_trainable):
         trainable = list(trainable)
         for position, value in zip(own_positions, own_values, strict=True):
@@ -45,14 +47,20 @@ def _player_update(model, player, trainable, non_trainable, optimizer_values, lo
         )
         with StatelessScope(state_mapping=mapping) as scope:
             loss, aux = loss_fn()
-        return loss, (aux, _current(scope, model.non_trainable_variables))
+        non_trainable = _current(scope, model.non_trainable_variables)
+        # Scaled by the optimizer (mixed precision's dynamic scale, or
+        # loss_scale_factor); stateless_apply unscales the gradients.
+        mapping = list(zip(optimizer.variables, own_optimizer_values, strict=True))
+        with StatelessScope(state_mapping=mapping):
+            scaled = optimizer.scale_loss(loss)
+        return scaled, (loss, aux, non_trainable)
 
     own_values = [trainable[p] for p in own_positions]
-    (loss, (aux, non_trainable)), grads = jax.value_and_grad(compute, has_aux=True)(
+    (_, (loss, aux, non_trainable)), grads = jax.value_and_grad(compute, has_aux=True)(
         own_values, trainable, non_trainable
     )
     own_values, own_optimizer_values = optimizer.stateless_apply(
-        [optimizer_values[p] for p in optimizer_positions], grads, own_values
+        own_optimizer_values, grads, own_values
     )
     trainable, optimizer_values = list(trainable), list(optimizer_values)
     for position, value in zip(own_positions, own_values, strict=True):

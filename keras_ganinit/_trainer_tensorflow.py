@@ -2,7 +2,9 @@
 
 Everything shared by the backends (losses, which networks run, metrics) is in
 GanInitModel itself; this module holds only what TensorFlow does differently:
-taking gradients with `tf.GradientTape`.
+taking gradients with `tf.GradientTape`. Each player's loss is scaled by its
+optimizer (`scale_loss`: a `LossScaleOptimizer`'s dynamic scale under
+mixed precision, or `loss_scale_factor`) and `apply` unscales the gradients.
 """
 
 import tensorflow as tf
@@ -20,14 +22,14 @@ def train_step(model, data):
     generated = model._generate(x, training=True)
     with tf.GradientTape() as tape:
         d_loss = model._discriminator_loss(x, generated, training=True)
-        scaled = _for_gradients(d_loss)
+        scaled = _for_gradients(model.discriminator_optimizer.scale_loss(d_loss))
     variables = model.discriminator.trainable_variables
     gradients = tape.gradient(scaled, variables)
     model.discriminator_optimizer.apply(gradients, variables)
 
     with tf.GradientTape() as tape:
         g_loss, reconstruction = model._generator_loss(x, training=True)
-        scaled = _for_gradients(g_loss)
+        scaled = _for_gradients(model.generator_optimizer.scale_loss(g_loss))
     variables = model.generator_trainable_variables
     gradients = tape.gradient(scaled, variables)
     model.generator_optimizer.apply(gradients, variables)

@@ -4,7 +4,9 @@ import torch
 
 
 def _update(model, loss, variables, optimizer):
-    loss.backward()
+    # Scaled by the optimizer (mixed precision's dynamic scale, or
+    # loss_scale_factor); `apply` unscales the gradients.
+    optimizer.scale_loss(loss).backward()
     grads = [variable.value.grad for variable in variables]
     with torch.no_grad():
         optimizer.apply(grads, variables)

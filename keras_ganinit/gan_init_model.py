@@ -5,7 +5,7 @@ import warnings
 import keras
 from keras import ops
 
-from keras_ganinit import _calibration, _tied, _trainer
+from keras_ganinit import _calibration, _guard, _players, _tied, _trainer
 from keras_ganinit._discriminator import (
     check_discriminator,
     default_discriminator,
@@ -66,9 +66,12 @@ class GanInitModel(keras.Model):
     supervised model through `GanPretrainedInitializer`.
 
     Calling the model returns the generator's output, which has the input's
-    shape. `fit` logs `d_loss`, `g_loss` and `reconstruction_loss` (the mean
-    absolute error between generator output and input, whatever its weight),
-    with `val_` versions when given validation data. Labels are ignored.
+    shape. `fit` logs `d_loss`, `g_loss`, their sum `loss` (which standard
+    callbacks such as `TerminateOnNaN` and `EarlyStopping` read) and
+    `reconstruction_loss` (the mean absolute error between generator output
+    and input, whatever its weight), with `val_` versions when given
+    validation data. Labels are ignored. `fit` stops and restores the last
+    finite weights if the losses become NaN or inf (see `fit`).
 
     Args:
         extractor: the `keras.Model` to pretrain, with one input of known
@@ -130,7 +133,7 @@ class GanInitModel(keras.Model):
     >>> gan.compile()
     >>> history = gan.fit(np.random.rand(64, 16), epochs=1, verbose=0)
     >>> sorted(history.history)
-    ['d_loss', 'g_loss', 'reconstruction_loss']
+    ['d_loss', 'g_loss', 'loss', 'reconstruction_loss']
     >>> init = gan.initializer("fe1")
     >>> tuple(init((16, 8)).shape)
     (16, 8)
@@ -222,6 +225,7 @@ class GanInitModel(keras.Model):
         self._noise_seed = keras.random.SeedGenerator()
         self.generator_optimizer = None
         self.discriminator_optimizer = None
+        self._loss_tracker = keras.metrics.Mean(name="loss")
         self._d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self._g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self._reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
@@ -244,6 +248,7 @@ class GanInitModel(keras.Model):
     @property
     def metrics(self):
         return [
+            self._loss_tracker,
             self._d_loss_tracker,
             self._g_loss_tracker,
             self._reconstruction_tracker,
@@ -258,8 +263,12 @@ class GanInitModel(keras.Model):
             discriminator_optimizer: optimizer for the discriminator; the same
                 default. It must be another object than `generator_optimizer`.
             **kwargs: passed to `keras.Model.compile` (`jit_compile`,
-                `steps_per_execution`, `run_eagerly`). The losses are the GAN's
-                own, so `loss`, `metrics` and `optimizer` are refused.
+                `steps_per_execution`, `run_eagerly`, `auto_scale_loss`). The
+                losses are the GAN's own, so `loss`, `metrics` and
+                `optimizer` are refused. Under the `"mixed_float16"` dtype
+                policy each player's optimizer is wrapped in a
+                `LossScaleOptimizer` (unless it is one already, or
+                `auto_scale_loss=False`), as Keras does for one optimizer.
         """
         fixed = [name for name in _FIXED_COMPILE_ARGS if name in kwargs]
         if fixed:
@@ -281,18 +290,24 @@ class GanInitModel(keras.Model):
                 "Pass two optimizer objects, e.g. keras.optimizers.Adam(2e-4) "
                 "twice."
             )
+        config = dict(kwargs)
+        # As keras.Model.compile does for its one optimizer: under the
+        # mixed_float16 policy each player gets a dynamic loss scale, so small
+        # float16 gradients do not underflow to zero.
+        if kwargs.pop("auto_scale_loss", True) and _players.uses_mixed_float16(
+            self, self.extractor, self.decoder, self.discriminator
+        ):
+            generator_optimizer = _players.loss_scaled(generator_optimizer)
+            discriminator_optimizer = _players.loss_scaled(discriminator_optimizer)
         # Built now, not at the first step: the saved optimizer state can then
         # be restored on load, and distribution strategies see the variables.
         generator_optimizer.build(self.generator_trainable_variables)
         discriminator_optimizer.build(self.discriminator.trainable_variables)
         self.generator_optimizer = generator_optimizer
         self.discriminator_optimizer = discriminator_optimizer
-        # Keras's own machinery (JAX's stateless state, finalizing variables)
-        # sees one `optimizer`: a MultiOptimizer routing each variable to its
-        # player's optimizer. The train steps use the two optimizers directly.
-        super().compile(optimizer=self._both_players(), **kwargs)
+        super().compile(optimizer=self._both_players(), auto_scale_loss=False, **kwargs)
         self.optimizer.build(self.trainable_variables)
-        self._compile_kwargs = dict(kwargs)
+        self._compile_kwargs = config
 
     def _both_players(self):
         discriminator_paths = [v.path for v in self.discriminator.trainable_variables]
@@ -306,12 +321,8 @@ class GanInitModel(keras.Model):
                 f"paths {clashes}, so their optimizers cannot be told apart. Give "
                 f"the extractor, decoder and discriminator models distinct names."
             )
-        return keras.optimizers.MultiOptimizer(
-            keras.optimizers.OptimizerMap(
-                self.generator_optimizer,
-                {path: self.discriminator_optimizer for path in discriminator_paths},
-            ),
-            name="gan_players",
+        return _players.Players(
+            self.generator_optimizer, self.discriminator_optimizer, discriminator_paths
         )
 
     def get_compile_config(self):
@@ -339,8 +350,36 @@ class GanInitModel(keras.Model):
         With `calibrate=True` (the default preset), the extractor's kernels
         are calibrated with `calibrate()` on the first 512 training samples
         once training ends, so what is saved and transferred is calibrated.
+
+        Non-finite values never reach the weights unannounced. NumPy or tensor
+        input (`x`, `validation_data`) with NaN or inf is refused with a
+        `ValueError` before any training, as is an empty one, or one with a
+        single sample when calibrating. Other input (a `tf.data.Dataset`, a
+        `PyDataset`) is watched while training: at the first step whose
+        logged losses are NaN or inf, training stops, the three networks and
+        both optimizers are restored to their state at the start of that
+        epoch, and `fit` raises `FloatingPointError` saying so (the restored
+        extractor is not calibrated; `gan.history` keeps the losses so far).
         """
+        _guard.check_samples(x, "x", 2 if self.calibrate_after_fit else 1)
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, (tuple, list)) and validation:
+            validation = validation[0]
+        _guard.check_samples(validation, "validation_data", 1)
+        guard = _guard.NonFiniteGuard()
+        guard.set_model(self)
+        kwargs["callbacks"] = _first(guard, kwargs.get("callbacks"))
         history = super().fit(x, y, **kwargs)
+        if guard.tripped:
+            raise FloatingPointError(
+                f"{guard.message} Usual causes: learning rates too high for "
+                f"the data (the defaults are Adam(2e-4, beta_1=0.5)), inputs "
+                f"of very large magnitude (scale them to about unit range), or "
+                f"NaN or inf in a dataset or generator (only arrays are checked "
+                f"before training). Fix that and fit again; to keep the "
+                f"restored weights instead, call gan.calibrate(x_batch) before "
+                f"saving."
+            )
         if self.calibrate_after_fit:
             batch = _calibration.sample_batch(x, CALIBRATION_SAMPLES)
             if batch is None:
@@ -358,8 +397,8 @@ class GanInitModel(keras.Model):
                 except (TypeError, ValueError) as error:
                     warnings.warn(
                         f"GanInitModel trained, but could not calibrate the "
-                        f"extractor ({error}); its kernels stay as trained. Pass "
-                        f"calibrate=False to silence this.",
+                        f"extractor ({error}); its weights stay exactly as "
+                        f"trained. Pass calibrate=False to silence this.",
                         UserWarning,
                         stacklevel=2,
                     )
@@ -484,10 +523,19 @@ class GanInitModel(keras.Model):
         ), reconstruction
 
     def _record_losses(self, d_loss, g_loss, reconstruction):
+        self._loss_tracker.update_state(d_loss + g_loss)
         self._d_loss_tracker.update_state(d_loss)
         self._g_loss_tracker.update_state(g_loss)
         self._reconstruction_tracker.update_state(reconstruction)
         return {metric.name: metric.result() for metric in self.metrics}
+
+
+def _first(callback, callbacks):
+    """`callbacks` (None, a list or a CallbackList) with `callback` first."""
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        callbacks.callbacks.insert(0, callback)
+        return callbacks
+    return [callback, *(callbacks or [])]
 
 
 def _non_negative(value, name, meaning):

@@ -1,6 +1,7 @@
 """GanPretrainedInitializer: start a layer from adversarially pretrained weights."""
 
 import os
+import sys
 import warnings
 
 import keras
@@ -9,6 +10,60 @@ from keras import ops
 from keras_ganinit import _source
 
 _warned_sources = set()
+_FALLBACK_NAMES = {
+    "gamma": "ones",
+    "moving_variance": "ones",
+    "bias": "zeros",
+    "beta": "zeros",
+    "moving_mean": "zeros",
+}
+# Where Keras rebuilds a saved model and then restores its weights.
+_LOADERS = {
+    "saving_lib.py": ("load_model", "_load_model_from_fileobj", "_load_model_from_dir"),
+    "legacy_h5_format.py": ("load_model_from_hdf5",),
+}
+
+
+def _inside_load_model():
+    """Whether Keras's load_model, which restores the weights next, is running.
+
+    Keras has no public flag for it, so this reads the call stack for its
+    loaders. Should a later Keras rename them, every fallback warns: the
+    safe direction.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        names = _LOADERS.get(os.path.basename(code.co_filename), ())
+        if code.co_name in names and f"{os.sep}keras{os.sep}" in code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _warn_every_time(message):
+    """A UserWarning shown at each call, pointed at the user's line.
+
+    `warnings.warn` shows a message once per place under the default filter;
+    re-creating the same model twice must warn twice.
+    """
+    frame = sys._getframe(1)
+    while frame is not None and any(
+        f"{os.sep}{package}{os.sep}" in frame.f_code.co_filename
+        for package in ("keras", "keras_ganinit")
+    ):
+        frame = frame.f_back
+    if frame is None:
+        frame = sys._getframe(1)
+    warnings.warn_explicit(
+        message,
+        UserWarning,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=__name__,
+        registry=None,
+        module_globals=frame.f_globals,
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_ganinit")
@@ -21,18 +76,25 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
     the requested dtype, and refuses a shape that differs from theirs.
 
     A source file is read once per process, however many layers use it, and
-    never written. Its path is stored in the config as given.
+    never written; a changed file is read again, even if its size and
+    modification time were kept. It is always read in Keras's safe mode,
+    whatever `keras.config.enable_unsafe_deserialization()` says. Values
+    that are not finite (NaN or inf) are refused with an error that names
+    the source, the layer and the variable. Its path is stored in the config
+    as given.
 
     Saving and loading: a model built with this initializer saves to `.keras`
     like any other, and loads after `import keras_ganinit` whether or not the
     source still exists. Keras calls initializers while it rebuilds a saved
     model, before it restores the saved weights; so an initializer re-created
-    from a config (by `load_model`, `clone_model` or `from_config`) whose
-    source is gone or no longer fits warns once per source and returns a
-    Glorot-uniform kernel (zero bias) instead of failing. `load_model` then
-    overwrites those values with the saved ones; `clone_model` cannot, so
-    heed the warning there. An initializer you construct yourself never falls
-    back: it raises an error that names the source.
+    from a config whose source is gone, no longer fits or is not finite
+    falls back to Keras's defaults (Glorot-uniform kernels, zero biases and
+    offsets, unit scales) instead of failing. Inside `keras.saving.load_model`,
+    which then overwrites those values with the saved ones, it warns once per
+    source. Anywhere else (`clone_model`, `from_config`, `model_from_json`),
+    where nothing restores them, it warns every time, naming the variable
+    that is not pretrained. An initializer you construct yourself never
+    falls back: it raises an error that names the source.
 
     Args:
         source: a path to a `.keras` file (a saved `GanInitModel`, whose
@@ -131,6 +193,16 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
         else:
             snapshot = _source.snapshot_of_file(self.source)
         name, value = snapshot.value(self.layer, self.variable)
+        bad = _source.non_finite(value)
+        if bad:
+            raise ValueError(
+                f"Layer {name!r} in {snapshot.description} has {bad} non-finite "
+                f"values (NaN or inf) in its {self.variable} of shape "
+                f"{tuple(value.shape)}, so it cannot start another model. Its "
+                f"pretraining went wrong: pretrain it again (GanInitModel.fit "
+                f"stops and says so when its losses become NaN), or use another "
+                f"source."
+            )
         if tuple(value.shape) != shape:
             raise ValueError(
                 f"Layer {name!r} in {snapshot.description} has {self.variable} "
@@ -142,22 +214,34 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
         return value
 
     def _fallback(self, shape, dtype, error):
-        if self.source not in _warned_sources:
-            _warned_sources.add(self.source)
-            warnings.warn(
-                f"GanPretrainedInitializer could not use its source while a "
-                f"model was re-created from its config ({error}). Using "
-                f"Glorot-uniform kernels, zero biases and Keras's own "
-                f"normalization defaults instead. This is "
-                f"expected in keras.saving.load_model, which then restores the "
-                f"saved weights; after clone_model or from_config, those layers "
-                f"are NOT pretrained: make the source available and rebuild.",
-                UserWarning,
-                stacklevel=2,
+        if _inside_load_model():
+            # load_model restores the saved weights right after: one warning
+            # per source is enough.
+            if self.source not in _warned_sources:
+                _warned_sources.add(self.source)
+                warnings.warn(
+                    f"GanPretrainedInitializer could not use its source while "
+                    f"keras.saving.load_model re-created a model ({error}). "
+                    f"Keras's defaults stand in until load_model restores the "
+                    f"saved weights, which it does next.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        else:
+            _warn_every_time(
+                f"GanPretrainedInitializer(source={self.source!r}, "
+                f"layer={self.layer!r}, variable={self.variable!r}) could not "
+                f"use its source while a model was re-created outside "
+                f"keras.saving.load_model (clone_model, from_config, "
+                f"model_from_json): {error} This {self.variable} is NOT "
+                f"pretrained: it starts from "
+                f"{_FALLBACK_NAMES.get(self.variable, 'Glorot-uniform values')}. "
+                f"Make the source available and re-create the model, or "
+                f"load the saved model with keras.saving.load_model."
             )
         if self.variable in ("gamma", "moving_variance"):
             return keras.initializers.Ones()(shape, dtype=dtype)
-        if self.variable != "kernel":
+        if self.variable in ("bias", "beta", "moving_mean"):
             return keras.initializers.Zeros()(shape, dtype=dtype)
         return keras.initializers.GlorotUniform()(shape, dtype=dtype)
 

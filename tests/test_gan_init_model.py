@@ -31,7 +31,7 @@ def changed(before, *models):
 
 def test_fit_trains_both_players_and_logs_the_losses(trained_gan):
     history = trained_gan.history_.history
-    assert sorted(history) == ["d_loss", "g_loss", "reconstruction_loss"]
+    assert sorted(history) == ["d_loss", "g_loss", "loss", "reconstruction_loss"]
     assert all(len(v) == 3 and np.all(np.isfinite(v)) for v in history.values())
     assert trained_gan.generator_optimizer.iterations.numpy() == 3 * 29
     assert trained_gan.discriminator_optimizer.iterations.numpy() == 3 * 29

@@ -331,19 +331,20 @@ def test_batch_normalization_is_refreshed_by_calibration_and_transferred(
         assert same(getattr(norm, variable), getattr(bn, variable)), variable
 
 
-def test_normalization_fallbacks_are_keras_defaults(tmp_path):
+def test_fallbacks_are_keras_defaults(tmp_path):
     missing = str(tmp_path / "gone.keras")
-    with pytest.warns(UserWarning, match="could not use its source"):
-        gamma = Init.from_config(
-            {"source": missing, "layer": "bn", "variable": "gamma"}
-        )
-        gamma = keras.ops.convert_to_numpy(gamma((4,)))
-    variance = Init.from_config(
-        {"source": missing, "layer": "bn", "variable": "moving_variance"}
-    )
-    mean = Init.from_config(
-        {"source": missing, "layer": "bn", "variable": "moving_mean"}
-    )
-    assert np.all(gamma == 1.0)
-    assert np.all(keras.ops.convert_to_numpy(variance((4,))) == 1.0)
-    assert np.all(keras.ops.convert_to_numpy(mean((4,))) == 0.0)
+
+    def fallback(variable, shape):
+        config = {"source": missing, "layer": "bn", "variable": variable}
+        with pytest.warns(UserWarning, match=f"This {variable} is NOT pretrained"):
+            return keras.ops.convert_to_numpy(Init.from_config(config)(shape))
+
+    assert np.all(fallback("gamma", (4,)) == 1.0)
+    assert np.all(fallback("moving_variance", (4,)) == 1.0)
+    assert np.all(fallback("moving_mean", (4,)) == 0.0)
+    assert np.all(fallback("beta", (4,)) == 0.0)
+    # Kernels of every kind get Glorot-uniform values, never zeros.
+    for variable in ("kernel", "depthwise_kernel", "pointwise_kernel"):
+        kernel = fallback(variable, (3, 3, 8, 1))
+        limit = np.sqrt(6.0 / (9 * 8 + 9 * 1))
+        assert np.std(kernel) > 0.3 * limit and np.abs(kernel).max() <= limit
