@@ -143,7 +143,18 @@ class _Snapshot:
                 )
                 + "."
             )
-        return layer, np.asarray(keras.ops.convert_to_numpy(values[variable]))
+        value = np.asarray(keras.ops.convert_to_numpy(values[variable]))
+        bad = non_finite(value)
+        if bad:
+            raise ValueError(
+                f"Layer {layer!r} in {self.description} has {bad} non-finite "
+                f"values (NaN or inf) in its {variable} of shape "
+                f"{tuple(value.shape)}, so it cannot start another model. Its "
+                f"pretraining went wrong: pretrain it again (GanInitModel.fit "
+                f"stops and says so when its losses become NaN), or use another "
+                f"source."
+            )
+        return layer, value
 
 
 def snapshot_of_model(model):

@@ -193,16 +193,6 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
         else:
             snapshot = _source.snapshot_of_file(self.source)
         name, value = snapshot.value(self.layer, self.variable)
-        bad = _source.non_finite(value)
-        if bad:
-            raise ValueError(
-                f"Layer {name!r} in {snapshot.description} has {bad} non-finite "
-                f"values (NaN or inf) in its {self.variable} of shape "
-                f"{tuple(value.shape)}, so it cannot start another model. Its "
-                f"pretraining went wrong: pretrain it again (GanInitModel.fit "
-                f"stops and says so when its losses become NaN), or use another "
-                f"source."
-            )
         if tuple(value.shape) != shape:
             raise ValueError(
                 f"Layer {name!r} in {snapshot.description} has {self.variable} "

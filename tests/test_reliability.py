@@ -5,6 +5,7 @@ not finite, changed behind the cache's back, unsafe or gone, and loss scaling
 under mixed precision. Every test trains or loads for real.
 """
 
+import concurrent.futures
 import os
 import shutil
 
@@ -224,6 +225,8 @@ def test_non_finite_source_values_are_refused(tmp_path):
     for source in (path, extractor):
         with pytest.raises(ValueError, match=r"'fe1' .* 64 non-finite .* kernel"):
             Init(source=source, layer="fe1")((64, 128))
+    with pytest.raises(ValueError, match=r"'fe1' .* 64 non-finite .* kernel"):
+        keras_ganinit.with_pretrained_initializers(dense_extractor(), path)
     # The bias is finite and still served.
     assert same(Init(source=path, layer="fe1", variable="bias")((128,)), np.zeros(128))
 
@@ -248,6 +251,23 @@ def test_a_rewritten_source_is_read_again_even_with_size_and_mtime_kept(tmp_path
     # Unchanged, it is not read again.
     Init(source=path, layer="fe2")((128, 32))
     assert _source.file_reads() == reads + 1
+
+
+def test_threads_read_a_source_once(tmp_path):
+    extractor = dense_extractor()
+    path = str(tmp_path / "shared.keras")
+    extractor.save(path)
+    reads = _source.file_reads()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        kernels = list(
+            pool.map(
+                lambda _: keras.ops.convert_to_numpy(Init(path, "fe1")((64, 128))),
+                range(16),
+            )
+        )
+    assert _source.file_reads() == reads + 1
+    expected = keras.ops.convert_to_numpy(extractor.get_layer("fe1").kernel)
+    assert all(np.array_equal(k, expected) for k in kernels)
 
 
 def test_sources_are_read_in_safe_mode_even_when_unsafe_is_enabled(tmp_path):
