@@ -5,7 +5,7 @@ import warnings
 import keras
 from keras import ops
 
-from keras_ganinit import _calibration, _guard, _players, _tied, _trainer
+from keras_ganinit import _budget, _calibration, _guard, _players, _tied, _trainer
 from keras_ganinit._discriminator import (
     check_discriminator,
     default_discriminator,
@@ -344,8 +344,16 @@ class GanInitModel(keras.Model):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         self.compile(**config)
 
-    def fit(self, x=None, y=None, **kwargs):
+    def fit(self, x=None, y=None, steps=None, **kwargs):
         """Trains as `keras.Model.fit` does; then calibrates if `calibrate`.
+
+        `steps=N` budgets the pretraining in steps rather than epochs: N
+        updates of each player whatever the dataset's size, in one epoch
+        (or split over `epochs`). Small data is repeated and reshuffled
+        inside the epoch, so Keras's per-epoch machinery runs once, not
+        hundreds of times; large data is cut to the batches needed. It takes
+        arrays, tensors and `tf.data.Dataset`s; `steps_per_epoch` then may
+        not be given.
 
         With `calibrate=True` (the default preset), the extractor's kernels
         are calibrated with `calibrate()` on the first 512 training samples
@@ -366,10 +374,14 @@ class GanInitModel(keras.Model):
         if isinstance(validation, (tuple, list)) and validation:
             validation = validation[0]
         _guard.check_samples(validation, "validation_data", 1)
+        data = x
+        if steps is not None:
+            data, kwargs = _budget.by_steps(x, steps, kwargs)
+            y = None  # Labels are ignored; the repeated inputs stand alone.
         guard = _guard.NonFiniteGuard()
         guard.set_model(self)
         kwargs["callbacks"] = _first(guard, kwargs.get("callbacks"))
-        history = super().fit(x, y, **kwargs)
+        history = super().fit(data, y, **kwargs)
         if guard.tripped:
             raise FloatingPointError(
                 f"{guard.message} Usual causes: learning rates too high for "

@@ -1,0 +1,95 @@
+"""fit(steps=N): pretraining budgeted in steps, whatever the data's size."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import dense_extractor
+
+import keras_ganinit
+from keras_ganinit import _budget
+
+
+def gan():
+    model = keras_ganinit.GanInitModel(dense_extractor(), calibrate=False)
+    model.compile()
+    return model
+
+
+def iterations(model):
+    return int(keras.ops.convert_to_numpy(model.generator_optimizer.iterations))
+
+
+def test_steps_train_exactly_that_many_steps_on_small_and_large_data(digits):
+    small, large = digits[0][:100], digits[0]
+    for x, steps in ((small, 40), (large, 7)):
+        model = gan()
+        history = model.fit(x, batch_size=32, steps=steps, verbose=0).history
+        assert iterations(model) == steps
+        assert int(model.discriminator_optimizer.iterations.numpy()) == steps
+        assert len(history["loss"]) == 1 and np.isfinite(history["loss"]).all()
+
+
+def test_epochs_split_the_steps_for_callbacks(digits):
+    model = gan()
+    logger = keras.callbacks.History()
+    model.fit(
+        digits[0][:100],
+        batch_size=32,
+        steps=12,
+        epochs=3,
+        callbacks=[logger],
+        verbose=0,
+    )
+    assert iterations(model) == 12
+    assert len(logger.history["loss"]) == 3
+
+
+def test_small_data_is_repeated_and_reshuffled_on_every_pass():
+    keras.utils.set_random_seed(0)
+    x = np.arange(10, dtype="float32")[:, None]
+    data, kwargs = _budget.by_steps(x, 8, {"batch_size": 4})
+    assert data.shape == (32, 1)
+    assert kwargs == {
+        "batch_size": 4,
+        "epochs": 1,
+        "steps_per_epoch": 8,
+        "shuffle": False,
+    }
+    passes = data[:30, 0].reshape(3, 10)
+    for one in passes:  # Every sample once per pass...
+        assert sorted(one) == list(range(10))
+    assert not np.array_equal(passes[0], passes[1])  # ...in a new order.
+
+
+def test_a_dataset_is_repeated_for_the_steps(digits):
+    model = gan()
+    batches = tf.data.Dataset.from_tensor_slices(digits[0][:96]).batch(32)
+    model.fit(batches, steps=10, verbose=0)
+    assert iterations(model) == 10
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"steps": 0}, ValueError, "steps must be an integer >= 1"),
+        ({"steps": 2.5}, ValueError, "steps must be an integer >= 1"),
+        ({"steps": 10, "steps_per_epoch": 5}, ValueError, "pass one or the other"),
+        ({"steps": 2, "epochs": 3}, ValueError, "Pass epochs <= steps"),
+    ],
+)
+def test_bad_budgets_are_explained(digits, kwargs, error, words):
+    with pytest.raises(error, match=words):
+        gan().fit(digits[0][:64], verbose=0, **kwargs)
+
+
+def test_other_inputs_say_what_to_pass_instead(digits):
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, index):
+            return digits[0][index * 32 : (index + 1) * 32]
+
+    with pytest.raises(TypeError, match="pass epochs= and steps_per_epoch="):
+        gan().fit(Batches(), steps=4, verbose=0)
