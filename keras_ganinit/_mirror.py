@@ -602,6 +602,14 @@ def _transpose_length(length, kernel, stride, padding, dilation, output_padding)
     return (length - 1) * stride + kernel - 2 * pad + output_padding
 
 
+def _conv_length(length, kernel, stride, padding, dilation):
+    """The output length of a convolution over `length` (ceil division)."""
+    kernel = kernel + (kernel - 1) * (dilation - 1)
+    if padding != "same":
+        length = length - kernel + 1
+    return -(-length // stride)
+
+
 def _conv_transpose(builder, layer, in_shape, out_shape):
     rank = len(layer.kernel_size)
     data_format = layer.data_format
@@ -626,23 +634,38 @@ def _conv_transpose(builder, layer, in_shape, out_shape):
 
     # Keras's own output size first; else the output_padding (< stride) that
     # gives back each spatial size; whatever is still off is cropped or padded.
+    # An axis no output_padding fits takes the one nearest its size among
+    # those the forward convolution maps back to the feature length: another
+    # length is refused by TensorFlow when it runs (Conv2DBackpropInput). If
+    # an axis has none, Keras's own output size stays, and is cropped.
     mirror = transpose(None)
     shape = tuple(mirror.compute_output_shape(out_shape))
     if shape != tuple(in_shape):
         output_padding = []
         for i, axis in enumerate(axes):
-            stride, dilation = layer.strides[i], layer.dilation_rate[i]
-            choices = [
-                op
-                for op in range(max(stride, dilation))
-                if _transpose_length(
-                    out_shape[axis], layer.kernel_size[i], stride, padding, dilation, op
+            kernel, stride = layer.kernel_size[i], layer.strides[i]
+            dilation = layer.dilation_rate[i]
+            lengths = {
+                op: _transpose_length(
+                    out_shape[axis], kernel, stride, padding, dilation, op
                 )
-                == in_shape[axis]
+                for op in range(max(stride, dilation))
+            }
+            runnable = [
+                op
+                for op, length in lengths.items()
+                if _conv_length(length, kernel, stride, padding, dilation)
+                == out_shape[axis]
             ]
-            output_padding.append(choices[0] if choices else 0)
-        mirror = transpose(tuple(output_padding))
-        shape = tuple(mirror.compute_output_shape(out_shape))
+            if not runnable:
+                output_padding = None
+                break
+            output_padding.append(
+                min(runnable, key=lambda op: abs(lengths[op] - in_shape[axis]))
+            )
+        if output_padding is not None:
+            mirror = transpose(tuple(output_padding))
+            shape = tuple(mirror.compute_output_shape(out_shape))
     return [
         mirror,
         *_fit_spatial(builder, shape, in_shape, rank, data_format, layer.name),
