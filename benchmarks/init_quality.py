@@ -5,6 +5,23 @@ reports validation accuracy at epochs 1, 3, 10 and last, the epochs needed to
 reach HeNormal's final accuracy, diverged runs, and wall times. Writes
 `docs/benchmarks.md` and learning-curve PNGs under `docs/benchmarks/`.
 
+What each method costs is in every table: the wall time to HeNormal's final
+accuracy with the pretraining included (the pretraining or setup seconds plus
+the supervised run's seconds up to the end of the first epoch whose mean
+reaches it; per-epoch times are recorded in results.json as `epoch_s`, and
+older files without them show '-'), and the pretraining or setup seconds
+relative to the whole supervised run's.
+
+Beside LSUV, the other data-driven initializer without pretraining is
+AnyInit's empirical mode (`anyinit.initialize(model, "empirical", x[:512],
+seed=seed)`, the `benchmarks` extra): like LSUV it is applied to the feature
+extractor alone (the sub-model GAN init pretrains and whose weights every
+method hands over), built with the same Orthogonal placeholders, fed the
+same first 512 unlabelled training inputs, with the cell's seed; the softmax
+head is Glorot-uniform as for every method. Its pass is timed as the
+method's setup, as LSUV's is. Where AnyInit raises on a network, the cell
+records the method as failed with the error, and the run goes on.
+
     python benchmarks/init_quality.py --quick        # < 10 min on 2 CPUs (CI)
     python benchmarks/init_quality.py                # the full grid (hours)
     python benchmarks/init_quality.py --cells digits-mlp-relu-adam-all --seeds 5
@@ -52,7 +69,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 # name -> (kind, initializer, keyword arguments). "random": a Keras initializer;
-# "lsuv": Orthogonal + `lsuv(**kwargs)`; "autoencoder": the extractor and its
+# "lsuv": Orthogonal + `lsuv(**kwargs)`; "anyinit": Orthogonal placeholders
+# redrawn and scaled by `anyinit.initialize(extractor, x[:512], seed=seed,
+# **kwargs)`; "autoencoder": the extractor and its
 # mirror trained on L1 reconstruction (then `calibrate()`d if kwargs say so);
 # "gan": GanInitModel with these keyword arguments (its default preset
 # calibrates at the end of fit), where "post" names a step run afterwards
@@ -65,6 +84,7 @@ METHODS = {
     "HeNormal": ("random", keras.initializers.HeNormal, {}),
     "Orthogonal": ("random", keras.initializers.Orthogonal, {}),
     "LSUV": ("lsuv", None, {}),
+    "AnyInit": ("anyinit", None, {"mode": "empirical"}),
     "Autoencoder": ("autoencoder", None, {}),
     "GAN (paper)": ("gan", None, {"preset": "paper"}),
     "GAN (default)": ("gan", None, {}),
@@ -113,7 +133,9 @@ MORE_ABLATIONS = {
     "GAN, feature matching": ("gan", None, {"feature_matching": True}),
 }
 NOT_COMPETING = {**ABLATIONS, **MORE_ABLATIONS}
-# The standard initializers: Keras's own and LSUV.
+# The standard initializers: Keras's own and LSUV. AnyInit competes (it counts
+# in "best" and "rank") but is not one of them: the goal's "within 2 std of
+# the best standard initializer" and the recorded results keep their meaning.
 STANDARD = [m for m, (kind, _, _) in METHODS.items() if kind in ("random", "lsuv")]
 METHODS.update(NOT_COMPETING)
 BASELINE = "HeNormal"
@@ -371,12 +393,41 @@ def extractor(cell, features, image_shape, initializer):
 _PRETRAINED = {}
 
 
+class MethodFailed(RuntimeError):
+    """A method could not initialize this network: `seconds` were spent trying."""
+
+    def __init__(self, message, seconds):
+        super().__init__(message)
+        self.seconds = seconds
+
+
 def pretrain(method, cell, x_train, image_shape, seed, epochs):
-    """Returns (extractor weights by layer name, pretraining seconds)."""
+    """Returns (extractor weights by layer name, pretraining seconds).
+
+    Raises MethodFailed where the method cannot handle the network (AnyInit).
+    """
     key = (cell["dataset"], cell["network"], cell["activation"], method, seed, epochs)
     if key not in _PRETRAINED:
-        _PRETRAINED[key] = _pretrain(method, cell, x_train, image_shape, seed, epochs)
+        try:
+            _PRETRAINED[key] = _pretrain(
+                method, cell, x_train, image_shape, seed, epochs
+            )
+        except MethodFailed as failure:
+            _PRETRAINED[key] = failure
+    if isinstance(_PRETRAINED[key], MethodFailed):
+        raise _PRETRAINED[key]
     return _PRETRAINED[key]
+
+
+def anyinit_pass(model, x_train, seed, start, **kwargs):
+    """`anyinit.initialize` on `model`; MethodFailed with its error if it raises."""
+    import anyinit
+
+    try:
+        anyinit.initialize(model, input_spec=x_train[:512], seed=seed, **kwargs)
+    except Exception as error:
+        message = f"{type(error).__name__}: {error}".splitlines()[0]
+        raise MethodFailed(message, time.perf_counter() - start) from error
 
 
 def _pretrain(method, cell, x_train, image_shape, seed, epochs):
@@ -392,6 +443,11 @@ def _pretrain(method, cell, x_train, image_shape, seed, epochs):
             cell, x_train.shape[1], image_shape, keras.initializers.Orthogonal
         )
         keras_ganinit.lsuv(model, x_train[:512], **kwargs)
+    elif kind == "anyinit":
+        model = extractor(
+            cell, x_train.shape[1], image_shape, keras.initializers.Orthogonal
+        )
+        anyinit_pass(model, x_train, seed, start, **kwargs)
     else:
         model = extractor(
             cell, x_train.shape[1], image_shape, keras.initializers.GlorotUniform
@@ -421,15 +477,19 @@ def _pretrain(method, cell, x_train, image_shape, seed, epochs):
     return weights, time.perf_counter() - start
 
 
-def train(cell, weights, data, seed, epochs):
-    """Supervised training from `weights`: (val accuracy per epoch, diverged, s)."""
+def train(cell, weights, data, seed, epochs, timings=None):
+    """Supervised training from `weights`: (val accuracy per epoch, diverged, s).
+
+    `timings`, a list, gets the seconds from the start of fit to the end of
+    each epoch (validation included).
+    """
     x_train, y_train, x_test, y_test, image_shape = data
     keras.utils.set_random_seed(seed)
     model, body = classifier(cell, x_train.shape[1], image_shape, seed)
     for layer in body:
         if layer.weights:  # kernels, biases, BatchNormalization's four
             layer.set_weights(weights[layer.name])
-    return fit_classifier(model, cell, data, epochs)
+    return fit_classifier(model, cell, data, epochs, timings)
 
 
 def classifier(cell, features, image_shape, seed):
@@ -454,8 +514,23 @@ def classifier(cell, features, image_shape, seed):
     return keras.Sequential([keras.Input((features,)), *body, head()]), body
 
 
-def fit_classifier(model, cell, data, epochs):
-    """Compiles and fits a classifier as the cell says: (accuracy, diverged, s)."""
+class EpochClock(keras.callbacks.Callback):
+    """Appends to `times` the seconds since `start` at the end of every epoch."""
+
+    def __init__(self, start, times):
+        super().__init__()
+        self.start, self.times = start, times
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self.start)
+
+
+def fit_classifier(model, cell, data, epochs, timings=None):
+    """Compiles and fits a classifier as the cell says: (accuracy, diverged, s).
+
+    `timings`, a list, gets the seconds from the start of fit to the end of
+    each epoch (validation included).
+    """
     x_train, y_train, x_test, y_test, _ = data
     optimizer = (
         keras.optimizers.Adam(1e-3)
@@ -472,6 +547,7 @@ def fit_classifier(model, cell, data, epochs):
         batch_size=64,
         validation_data=(x_test, y_test),
         verbose=0,
+        callbacks=[] if timings is None else [EpochClock(start, timings)],
     ).history
     seconds = time.perf_counter() - start
     losses = np.asarray(history["loss"])
@@ -570,20 +646,38 @@ def run_cell(cell, seeds, epochs, pretrain_epochs, methods):
     for method in methods:
         runs = []
         for seed in seeds:
-            weights, pre_s = pretrain(
-                method, cell, data[0], data[4], seed, pretrain_epochs
+            try:
+                weights, pre_s = pretrain(
+                    method, cell, data[0], data[4], seed, pretrain_epochs
+                )
+            except MethodFailed as failure:
+                runs.append(dict(failed=str(failure), pretrain_s=failure.seconds))
+                continue
+            epoch_s = []
+            accuracy, diverged, train_s = train(
+                cell, weights, data, seed, epochs, epoch_s
             )
-            accuracy, diverged, train_s = train(cell, weights, data, seed, epochs)
             runs.append(
                 dict(
                     accuracy=accuracy.tolist(),
                     diverged=diverged,
                     pretrain_s=pre_s,
                     train_s=train_s,
+                    epoch_s=epoch_s,
                 )
             )
         results[method] = runs
-        acc = np.array([r["accuracy"] for r in runs])
+        done = [r for r in runs if not r.get("failed")]
+        if len(done) < len(runs):
+            failed = next(r["failed"] for r in runs if r.get("failed"))
+            print(
+                f"  {method:<20} failed in {len(runs) - len(done)}/{len(runs)} "
+                f"runs: {failed}",
+                flush=True,
+            )
+        if not done:
+            continue
+        acc = np.array([r["accuracy"] for r in done])
         print(
             f"  {method:<20} epoch 1/3/last: "
             + " ".join(
@@ -594,25 +688,74 @@ def run_cell(cell, seeds, epochs, pretrain_epochs, methods):
     return results
 
 
+def completed(runs):
+    """The runs that trained (not failed ones)."""
+    return [r for r in runs if not r.get("failed")]
+
+
+def epochs_of(cell):
+    """The supervised epochs of a cell's runs (results.json's `cells` entry)."""
+    return next(len(r["accuracy"]) for runs in cell.values() for r in completed(runs))
+
+
 def summarize(results, epochs):
-    """Per method: means/stds at epochs 1, 3, 10, last; epochs to He's final."""
-    he_final = np.mean([r["accuracy"][-1] for r in results[BASELINE]])
+    """Per method: means/stds at epochs 1, 3, 10, last; epochs to He's final;
+    the cost of getting there.
+
+    `to_he_s`: mean over seeds of the pretraining (or setup) seconds plus the
+    supervised seconds to the end of epoch `to_he` (None where `to_he` is, or
+    where the runs did not record per-epoch times); `cost_ratio`: mean over
+    seeds of the pretraining seconds over the whole supervised run's. A
+    method whose every run failed gets `failed` (the first error) and no
+    accuracies.
+    """
+    he_final = np.mean([r["accuracy"][-1] for r in completed(results[BASELINE])])
     summary = {}
     for method, runs in results.items():
-        acc = np.array([r["accuracy"] for r in runs])
+        done = completed(runs)
+        failed = [r["failed"] for r in runs if r.get("failed")]
+        if not done:
+            summary[method] = dict(
+                at={},
+                failed=failed[0],
+                to_he=None,
+                to_he_s=None,
+                cost_ratio=None,
+                diverged=0,
+                runs=len(runs),
+                failures=len(failed),
+                pretrain_s=float(np.mean([r["pretrain_s"] for r in runs])),
+                train_s=None,
+                curve=[],
+            )
+            continue
+        acc = np.array([r["accuracy"] for r in done])
         mean = acc.mean(0)
         reached = np.nonzero(mean >= he_final - 1e-9)[0]
+        to_he = int(reached[0]) + 1 if len(reached) else None
+        timed = to_he is not None and all(
+            len(r.get("epoch_s") or ()) >= to_he for r in done
+        )
         summary[method] = dict(
             at={
                 e: (acc[:, e - 1].mean(), acc[:, e - 1].std())
                 for e in sorted({1, 3, 10, epochs})
                 if e <= epochs
             },
-            to_he=int(reached[0]) + 1 if len(reached) else None,
-            diverged=sum(r["diverged"] for r in runs),
+            to_he=to_he,
+            to_he_s=(
+                float(
+                    np.mean([r["pretrain_s"] + r["epoch_s"][to_he - 1] for r in done])
+                )
+                if timed
+                else None
+            ),
+            cost_ratio=float(np.mean([r["pretrain_s"] / r["train_s"] for r in done])),
+            diverged=sum(r["diverged"] for r in done),
             runs=len(runs),
-            pretrain_s=float(np.mean([r["pretrain_s"] for r in runs])),
-            train_s=float(np.mean([r["train_s"] for r in runs])),
+            failures=len(failed),
+            pretrain_s=float(np.mean([r["pretrain_s"] for r in done])),
+            train_s=float(np.mean([r["train_s"] for r in done])),
             curve=mean.tolist(),
         )
     return summary
@@ -648,6 +791,8 @@ def plot(name, summary, out_dir):
     figure, axis = plt.subplots(figsize=(7, 4.5))
     colors = iter(plt.get_cmap("tab10").colors)
     for method, s in summary.items():
+        if not s["curve"]:  # failed in every run
+            continue
         # Our default stands out (thick black, on top); the standard
         # initializers get a colour each; our ablations are thin gray lines.
         if method == "GAN (default)":
@@ -703,8 +848,14 @@ def write_report(all_summaries, intro, out_md, findings=None):
         intro,
         "",
         "Validation accuracy, mean ± std over seeds. 'to He' = first epoch whose "
-        "mean reaches HeNormal's final mean accuracy (- if never). 'div' = "
-        "diverged runs (NaN or exploding loss). Times are per run, in seconds.",
+        "mean reaches HeNormal's final mean accuracy (- if never). 'to He s' = "
+        "the wall time to get there, pretraining included: the pretraining (or "
+        "setup: building the network, LSUV's or AnyInit's pass) plus the "
+        "supervised run's seconds to the end of that epoch, validation included "
+        "(- if never, or not recorded). 'div' = diverged runs (NaN or exploding "
+        "loss). Times are per run, in seconds. 'pretrain / train' = the "
+        "pretraining or setup seconds over the whole supervised run's. A method "
+        "that could not initialize the network is marked failed, with its error.",
         "",
     ]
     wins = within = counted = diverged = 0
@@ -712,13 +863,14 @@ def write_report(all_summaries, intro, out_md, findings=None):
         "## Where GAN init helps, and where it does not",
         "",
         "Epoch-3 mean validation accuracy per cell: our default, the paper's form, "
-        "and the best standard initializer (LeCun, Glorot, He, orthogonal, "
-        "RandomNormal(0.02), LSUV). 'rank' is the default's place among all "
-        "methods run in the cell, our ablations included.",
+        "the best standard initializer (LeCun, Glorot, He, orthogonal, "
+        "RandomNormal(0.02), LSUV) and AnyInit (empirical). 'rank' is the "
+        "default's place among all methods run in the cell, our ablations "
+        "included.",
         "",
         "| cell | GAN (default) | rank | GAN (paper) | best standard | "
-        "default - best standard | no pretraining |",
-        "|---|---|---|---|---|---|---|",
+        "default - best standard | AnyInit | no pretraining |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     no_pretraining = "Orthogonal + LSUV + centering, no pretraining"
     beats_ablation = ablation_cells = 0
@@ -736,15 +888,21 @@ def write_report(all_summaries, intro, out_md, findings=None):
             rank = sorted(at3, key=at3.get, reverse=True).index("GAN (default)") + 1
             paper = f"{at3['GAN (paper)']:.3f}" if "GAN (paper)" in at3 else "-"
             ablation = f"{at3[no_pretraining]:.3f}" if no_pretraining in at3 else "-"
+            anyinit = summary.get("AnyInit", {})
+            anyinit = (
+                f"{at3['AnyInit']:.3f}"
+                if "AnyInit" in at3
+                else ("failed" if anyinit.get("failed") else "-")
+            )
             if no_pretraining in at3:
                 ablation_cells += 1
                 beats_ablation += at3["GAN (default)"] > at3[no_pretraining]
             overview.append(
                 f"| {name} | {at3['GAN (default)']:.3f} | {rank}/{len(at3)} | "
                 f"{paper} | {top} {at3[top]:.3f} | "
-                f"{at3['GAN (default)'] - at3[top]:+.3f} | {ablation} |"
+                f"{at3['GAN (default)'] - at3[top]:+.3f} | {anyinit} | {ablation} |"
             )
-        epochs_shown = list(next(iter(summary.values()))["at"])
+        epochs_shown = list(summary[BASELINE]["at"])
         tables += [
             f"## {name}",
             "",
@@ -752,17 +910,11 @@ def write_report(all_summaries, intro, out_md, findings=None):
             "",
             "| initializer | "
             + " | ".join(f"epoch {e}" for e in epochs_shown)
-            + " | to He | div | pretrain s | train s |",
-            "|---" * (len(epochs_shown) + 5) + "|",
+            + " | to He | to He s | div | pretrain s | train s | pretrain / train |",
+            "|---" * (len(epochs_shown) + 7) + "|",
         ]
         for method, s in summary.items():
-            cells = [f"{m:.3f} ± {sd:.3f}" for m, sd in s["at"].values()]
-            tables.append(
-                f"| {method} | "
-                + " | ".join(cells)
-                + f" | {s['to_he'] or '-'} | {s['diverged']}/{s['runs']} | "
-                f"{s['pretrain_s']:.1f} | {s['train_s']:.1f} |"
-            )
+            tables.append(table_row(method, s, len(epochs_shown)))
         tables.append("")
     lines += [
         f"**Goal check** (GAN (default) best at epoch 3, against the standard "
@@ -795,6 +947,27 @@ def write_report(all_summaries, intro, out_md, findings=None):
     ]
     with open(out_md, "w") as handle:
         handle.write("\n".join(lines) + "\n")
+
+
+def table_row(method, s, columns):
+    """One method's row of a cell's table, `columns` accuracy columns wide."""
+    if not s["at"]:  # failed in every run
+        reason = s["failed"].replace("|", "\\|")
+        return (
+            f"| {method} | failed: {reason} |"
+            + " |" * (columns - 1)
+            + f" - | - | {s['failures']}/{s['runs']} failed | "
+            f"{s['pretrain_s']:.1f} | - | - |"
+        )
+    cells = [f"{m:.3f} ± {sd:.3f}" for m, sd in s["at"].values()]
+    to_he_s = "-" if s.get("to_he_s") is None else f"{s['to_he_s']:.1f}"
+    ratio = "-" if s.get("cost_ratio") is None else f"{s['cost_ratio']:.3g}"
+    failures = f" ({s['failures']} failed)" if s.get("failures") else ""
+    return (
+        f"| {method} | " + " | ".join(cells) + f" | {s['to_he'] or '-'} | {to_he_s} | "
+        f"{s['diverged']}/{s['runs']}{failures} | "
+        f"{s['pretrain_s']:.1f} | {s['train_s']:.1f} | {ratio} |"
+    )
 
 
 def merge_notes(notes):
@@ -839,9 +1012,9 @@ def rebuild(paths, command, out, renames=(), findings=None):
             meta = dict(meta)
             meta.setdefault("command", command)
             meta.setdefault("cells", list(cells))
-            first = next(iter(cells[meta["cells"][0]].values()))
-            meta.setdefault("seeds", len(first))
-            meta.setdefault("epochs", len(first[0]["accuracy"]))
+            first = cells[meta["cells"][0]]
+            meta.setdefault("seeds", len(next(iter(first.values()))))
+            meta.setdefault("epochs", epochs_of(first))
             parts.append(meta)
             intros.append(
                 header(meta)
@@ -851,18 +1024,15 @@ def rebuild(paths, command, out, renames=(), findings=None):
             earlier = raw.setdefault(cell, {})
             for m in methods:
                 if m in earlier:
-                    same = [r["accuracy"] for r in earlier[m]] == [
-                        r["accuracy"] for r in methods[m]
+                    same = [r.get("accuracy") for r in earlier[m]] == [
+                        r.get("accuracy") for r in methods[m]
                     ]
                     key = ("same", m) if same else ("replaced", m)
                     notes.setdefault(key, []).append(cell)
             earlier.update(methods)
     out_dir = os.path.join(out, "benchmarks")
     os.makedirs(out_dir, exist_ok=True)
-    summaries = {
-        name: summarize(cell, len(next(iter(cell.values()))[0]["accuracy"]))
-        for name, cell in raw.items()
-    }
+    summaries = {name: summarize(cell, epochs_of(cell)) for name, cell in raw.items()}
     for name, summary in summaries.items():
         plot(name, summary, out_dir)
     intro = "\n\n".join(dict.fromkeys(intros))
