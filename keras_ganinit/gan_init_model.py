@@ -393,6 +393,7 @@ class GanInitModel(keras.Model):
                 f"saving."
             )
         if self.calibrate_after_fit:
+            _warn_if_calibrating_a_local_shard()
             batch = _calibration.sample_batch(x, CALIBRATION_SAMPLES)
             if batch is None:
                 warnings.warn(
@@ -540,6 +541,23 @@ class GanInitModel(keras.Model):
         self._g_loss_tracker.update_state(g_loss)
         self._reconstruction_tracker.update_state(reconstruction)
         return {metric.name: metric.result() for metric in self.metrics}
+
+
+def _warn_if_calibrating_a_local_shard():
+    """Warns when each process of a multi-process fit feeds its own data."""
+    distribution = keras.distribution.distribution()
+    if (
+        getattr(distribution, "num_processes", 1) > 1
+        and getattr(distribution, "auto_shard_dataset", True) is False
+    ):
+        warnings.warn(
+            "GanInitModel is calibrating on this process's own data "
+            "(auto_shard_dataset=False): each process would end with other "
+            "weights. Pass calibrate=False, then call gan.calibrate(x_batch) "
+            "with the same batch on every process (docs/distributed.md).",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _first(callback, callbacks):
