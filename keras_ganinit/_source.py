@@ -5,7 +5,6 @@ written, always in Keras's safe mode. A live model is read at call time, so
 an initializer bound to a model before training gives the trained values.
 """
 
-import hashlib
 import os
 import threading
 import uuid
@@ -220,9 +219,11 @@ def _fingerprint(real, stat):
     """What identifies the content of the file at `real`, cheaply.
 
     A `.keras` file is a zip archive whose directory, at its end, records
-    each member's CRC-32 and size: reading it catches a changed file even
-    where size and modification time were kept (`cp -p`, `rsync -t`, coarse
-    timestamps). Any other file (a legacy `.h5`) is hashed whole.
+    each member's CRC-32 and size: reading that directory (not the weights)
+    catches a changed file even where size and modification time were kept
+    (`cp -p`, `rsync -t`, coarse timestamps). Any other file (a legacy
+    `.h5`) is known by its inode and its change time, which no copying tool
+    sets back, besides its size and modification time.
     """
     try:
         with zipfile.ZipFile(real) as archive:
@@ -231,14 +232,13 @@ def _fingerprint(real, stat):
             )
         return (stat.st_size, members)
     except (zipfile.BadZipFile, OSError):
-        digest = hashlib.blake2b(digest_size=16)
-        try:
-            with open(real, "rb") as file:
-                for block in iter(lambda: file.read(1 << 20), b""):
-                    digest.update(block)
-        except OSError:
-            return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-        return (stat.st_size, digest.hexdigest())
+        return (
+            stat.st_size,
+            stat.st_mtime_ns,
+            stat.st_ctime_ns,
+            stat.st_dev,
+            stat.st_ino,
+        )
 
 
 def _safe_mode():
