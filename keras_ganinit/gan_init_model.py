@@ -381,7 +381,11 @@ class GanInitModel(keras.Model):
         guard = _guard.NonFiniteGuard()
         guard.set_model(self)
         kwargs["callbacks"] = _first(guard, kwargs.get("callbacks"))
-        history = super().fit(data, y, **kwargs)
+        try:
+            history = super().fit(data, y, **kwargs)
+        finally:
+            if isinstance(kwargs["callbacks"], keras.callbacks.CallbackList):
+                kwargs["callbacks"].callbacks.remove(guard)  # The user's list.
         if guard.tripped:
             raise FloatingPointError(
                 f"{guard.message} Usual causes: learning rates too high for "
