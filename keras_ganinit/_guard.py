@@ -135,9 +135,12 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.restore()
         self.model.stop_training = True
         losses = ", ".join(f"{key}={value}" for key, value in sorted(bad.items()))
+        # With steps_per_execution > 1, `batch` is the last step of the call,
+        # which may run past the epoch's end.
+        step = min(batch + 1, (self.params or {}).get("steps") or batch + 1)
         self.message = (
-            f"GanInitModel.fit stopped at epoch {self._epoch + 1}, step "
-            f"{batch + 1}: the running losses became non-finite ({losses}). "
+            f"GanInitModel.fit stopped in epoch {self._epoch + 1}, at or before "
+            f"step {step}: the running losses became non-finite ({losses}). "
             f"The extractor, decoder, discriminator and both optimizers were "
             f"restored to their state at the start of epoch {self._epoch + 1}, "
             f"the last one known finite, and were not calibrated."

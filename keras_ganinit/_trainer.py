@@ -3,6 +3,11 @@
 import keras
 
 BACKEND = keras.backend.backend()
+# GanInitModel.compile's default: Keras's per-step overhead (callbacks, logs,
+# the input iterator) dominates small steps; running 16 steps per call gave
+# fit 0.8 of a hand-written loop for a tiny Dense GAN where 1 gave 0.46-0.53
+# (benchmarks/throughput.py, docs/performance.md). PyTorch allows only 1.
+STEPS_PER_EXECUTION = 16 if BACKEND in ("tensorflow", "jax") else 1
 
 if BACKEND == "tensorflow":
     from keras_ganinit import _trainer_tensorflow as backend_trainer

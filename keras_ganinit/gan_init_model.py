@@ -1,5 +1,6 @@
 """GanInitModel: adversarial pretraining of a feature extractor."""
 
+import math
 import warnings
 
 import keras
@@ -263,7 +264,11 @@ class GanInitModel(keras.Model):
             discriminator_optimizer: optimizer for the discriminator; the same
                 default. It must be another object than `generator_optimizer`.
             **kwargs: passed to `keras.Model.compile` (`jit_compile`,
-                `steps_per_execution`, `run_eagerly`, `auto_scale_loss`). The
+                `steps_per_execution`, `run_eagerly`, `auto_scale_loss`).
+                Unless you pass `steps_per_execution` or `run_eagerly=True`,
+                it is 16 on TensorFlow and JAX (1 on PyTorch, which allows no
+                other): Keras's per-step overhead then runs once per 16
+                steps, and batch-level callbacks see every 16th step. The
                 losses are the GAN's own, so `loss`, `metrics` and
                 `optimizer` are refused. Under the `"mixed_float16"` dtype
                 policy each player's optimizer is wrapped in a
@@ -291,6 +296,11 @@ class GanInitModel(keras.Model):
                 "twice."
             )
         config = dict(kwargs)
+        self._auto_steps_per_execution = (
+            "steps_per_execution" not in kwargs and not kwargs.get("run_eagerly")
+        )
+        if self._auto_steps_per_execution:
+            kwargs["steps_per_execution"] = _trainer.STEPS_PER_EXECUTION
         # As keras.Model.compile does for its one optimizer: under the
         # mixed_float16 policy each player gets a dynamic loss scale, so small
         # float16 gradients do not underflow to zero.
@@ -378,6 +388,7 @@ class GanInitModel(keras.Model):
         if steps is not None:
             data, kwargs = _budget.by_steps(x, steps, kwargs)
             y = None  # Labels are ignored; the repeated inputs stand alone.
+        self._fit_steps_per_execution(kwargs.get("steps_per_epoch"))
         guard = _guard.NonFiniteGuard()
         guard.set_model(self)
         kwargs["callbacks"] = _first(guard, kwargs.get("callbacks"))
@@ -420,6 +431,22 @@ class GanInitModel(keras.Model):
                         stacklevel=2,
                     )
         return history
+
+    def _fit_steps_per_execution(self, steps_per_epoch):
+        """Keeps our own steps_per_execution a divisor of `steps_per_epoch`.
+
+        Keras runs whole executions: with data that does not run out (a
+        repeated dataset), 16 steps per call would overrun an epoch of 10.
+        A value the user chose is left alone.
+        """
+        if not getattr(self, "_auto_steps_per_execution", False):
+            return
+        wanted = _trainer.STEPS_PER_EXECUTION
+        if steps_per_epoch:
+            wanted = math.gcd(wanted, int(steps_per_epoch))
+        if wanted != self.steps_per_execution:
+            self.steps_per_execution = wanted
+            self.train_function = None  # Rebuilt for the new count.
 
     def calibrate(self, x_batch):
         """Conditions the extractor's kernels and biases for transfer.

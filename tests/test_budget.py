@@ -93,3 +93,22 @@ def test_other_inputs_say_what_to_pass_instead(digits):
 
     with pytest.raises(TypeError, match="pass epochs= and steps_per_epoch="):
         gan().fit(Batches(), steps=4, verbose=0)
+
+
+def test_steps_per_execution_is_chosen_unless_the_user_did(digits):
+    from keras_ganinit._trainer import STEPS_PER_EXECUTION
+
+    backend = keras.backend.backend()
+    assert STEPS_PER_EXECUTION == (1 if backend == "torch" else 16)
+    assert gan().steps_per_execution == STEPS_PER_EXECUTION
+    mine = keras_ganinit.GanInitModel(dense_extractor(), calibrate=False)
+    mine.compile(steps_per_execution=1)
+    assert mine.steps_per_execution == 1
+    eager = keras_ganinit.GanInitModel(dense_extractor(), calibrate=False)
+    eager.compile(run_eagerly=True)
+    assert eager.steps_per_execution == 1
+    # Whole executions never overrun an epoch of data that does not run out.
+    model = gan()
+    batches = tf.data.Dataset.from_tensor_slices(digits[0][:64]).batch(32).repeat()
+    model.fit(batches, steps_per_epoch=10, epochs=2, verbose=0)
+    assert iterations(model) == 20
