@@ -34,12 +34,15 @@ without labels; supervised training sees the labelled fraction.
 `--grid` picks the cells run without `--cells`: "classic" (the default) is
 the 48 cells of the recorded results (digits, MNIST-1D and MNIST-1D 40k; MLP
 and CNN; ReLU and tanh; Adam and SGD; all and 10% of the labels), run exactly
-as they were recorded; "modern" is 8 cells of a small residual CNN with
+as they were recorded; "deep" is 6 cells of a plain 12-layer Dense network
+("deepmlp", no normalization) on digits with ReLU, tanh and sigmoid, Adam
+and SGD, all labels; "modern" is 8 cells of a small residual CNN with
 BatchNormalization ("rescnn": a functional graph, not a chain of layers) with
 ReLU, on digits and on "shapes-rgb" (coloured shapes and textures on
 cluttered, noisy 32x32 RGB images, generated here from a fixed seed, no
 download); "all" is both. `--cells` takes any combination of the datasets
-(digits, mnist1d, mnist1d-40k, shapes-rgb), networks (mlp, cnn, rescnn),
+(digits, mnist1d, mnist1d-40k, shapes-rgb), networks (mlp, cnn, deepmlp,
+rescnn), activations (relu, tanh, sigmoid),
 activations, optimizers and label fractions, e.g. shapes-rgb-cnn-relu-sgd-all.
 
 Cells are independent: run them as separate processes, one `--out` folder
@@ -280,9 +283,22 @@ def shapes_rgb():
     return x[:n], labels[:n], x[n:], labels[n:], (SHAPES_SIZE, SHAPES_SIZE, 3)
 
 
+# "deepmlp": a plain deep network, no normalization, where by the variance
+# argument behind every standard initializer a poor start vanishes, explodes
+# or saturates (issue 12: "converges instead of diverging", strongest form).
+DEEP_LAYERS = 12
+
+
 def hidden_layers(network, activation, image_shape, initializer):
     """The extractor's layers: what the classifier starts with."""
     init = initializer
+    if network == "deepmlp":
+        return [
+            layers.Dense(
+                64, activation=activation, kernel_initializer=init(), name=f"h{i}"
+            )
+            for i in range(1, DEEP_LAYERS + 1)
+        ]
     if network == "mlp":
         return [
             layers.Dense(
@@ -606,11 +622,18 @@ def modern_grid():
     return product(["digits", "shapes-rgb"], ["rescnn"], ["relu"], OPTIMIZERS, LABELS)
 
 
+def deep_grid():
+    """The 6 deep plain cells: 12 Dense layers on digits, three activations."""
+    activations = ["relu", "tanh", "sigmoid"]
+    return product(["digits"], ["deepmlp"], activations, OPTIMIZERS, [1.0])
+
+
 # The cells run without --cells, by --grid.
 GRIDS = {
     "classic": lambda: grid(False),
     "modern": modern_grid,
-    "all": lambda: grid(False) + modern_grid(),
+    "deep": deep_grid,
+    "all": lambda: grid(False) + modern_grid() + deep_grid(),
 }
 
 
@@ -618,8 +641,8 @@ def every_cell():
     """Every cell `--cells` can name, the grids' cells in the grids' order."""
     return product(
         ["digits", "mnist1d", "mnist1d-40k", "shapes-rgb"],
-        ["mlp", "cnn", *GRAPH_NETWORKS],
-        ["relu", "tanh"],
+        ["mlp", "cnn", "deepmlp", *GRAPH_NETWORKS],
+        ["relu", "tanh", "sigmoid"],
         OPTIMIZERS,
         LABELS,
     )
