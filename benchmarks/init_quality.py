@@ -34,16 +34,18 @@ without labels; supervised training sees the labelled fraction.
 `--grid` picks the cells run without `--cells`: "classic" (the default) is
 the 48 cells of the recorded results (digits, MNIST-1D and MNIST-1D 40k; MLP
 and CNN; ReLU and tanh; Adam and SGD; all and 10% of the labels), run exactly
-as they were recorded; "deep" is 6 cells of a plain 12-layer Dense network
-("deepmlp", no normalization) on digits with ReLU, tanh and sigmoid, Adam
-and SGD, all labels; "modern" is 8 cells of a small residual CNN with
-BatchNormalization ("rescnn": a functional graph, not a chain of layers) with
-ReLU, on digits and on "shapes-rgb" (coloured shapes and textures on
-cluttered, noisy 32x32 RGB images, generated here from a fixed seed, no
-download); "all" is both. `--cells` takes any combination of the datasets
-(digits, mnist1d, mnist1d-40k, shapes-rgb), networks (mlp, cnn, deepmlp,
-rescnn), activations (relu, tanh, sigmoid),
-activations, optimizers and label fractions, e.g. shapes-rgb-cnn-relu-sgd-all.
+as they were recorded; "deep" is 12 cells of plain deep networks with no
+normalization on digits: 12 Dense layers of width 64 ("deepmlp") and 10
+same-padded convolutions of 16 channels ("deepcnn"), with ReLU, tanh and
+sigmoid, Adam and SGD, all labels; "modern" is 8 cells of a small residual
+CNN with BatchNormalization ("rescnn": a functional graph, not a chain of
+layers) with ReLU, on digits and on "shapes-rgb" (coloured shapes and
+textures on cluttered, noisy 32x32 RGB images, generated here from a fixed
+seed, no download); "all" is all three. `--cells` takes any combination of
+the datasets (digits, mnist1d, mnist1d-40k, shapes-rgb), networks (mlp, cnn,
+deepmlp, deepcnn, rescnn), activations (relu, tanh, sigmoid), optimizers
+(adam, sgd) and label fractions (all, 10pct), e.g.
+shapes-rgb-cnn-relu-sgd-all or mnist1d-deepmlp-sigmoid-sgd-all.
 
 Cells are independent: run them as separate processes, one `--out` folder
 each, and merge the folders' results.json files with `--from-results`.
@@ -283,10 +285,13 @@ def shapes_rgb():
     return x[:n], labels[:n], x[n:], labels[n:], (SHAPES_SIZE, SHAPES_SIZE, 3)
 
 
-# "deepmlp": a plain deep network, no normalization, where by the variance
-# argument behind every standard initializer a poor start vanishes, explodes
-# or saturates (issue 12: "converges instead of diverging", strongest form).
+# "deepmlp" and "deepcnn": plain deep networks, no normalization, where by the
+# variance argument behind every standard initializer a poor start vanishes,
+# explodes or saturates (issue 12: "converges instead of diverging", strongest
+# form). deepmlp: DEEP_LAYERS Dense layers of width 64; deepcnn:
+# DEEP_CONV_LAYERS convolutions of 16 channels, same padding, no pooling.
 DEEP_LAYERS = 12
+DEEP_CONV_LAYERS = 10
 
 
 def hidden_layers(network, activation, image_shape, initializer):
@@ -311,6 +316,22 @@ def hidden_layers(network, activation, image_shape, initializer):
     conv = layers.Conv2D if len(image_shape) == 3 else layers.Conv1D
     pool = layers.MaxPooling2D if len(image_shape) == 3 else layers.MaxPooling1D
     kernel = 3 if len(image_shape) == 3 else 5
+    if network == "deepcnn":
+        return [
+            layers.Reshape(image_shape, name="image"),
+            *(
+                conv(
+                    16,
+                    kernel,
+                    padding="same",
+                    activation=activation,
+                    kernel_initializer=init(),
+                    name=f"h{i}",
+                )
+                for i in range(1, DEEP_CONV_LAYERS + 1)
+            ),
+            layers.Flatten(name="flat"),
+        ]
     return [
         layers.Reshape(image_shape, name="image"),
         conv(
@@ -382,8 +403,8 @@ def residual_cnn(inputs, activation, image_shape, initializer):
 
 
 # Networks built as a functional graph on the input, by name; the others
-# ("mlp", "cnn") are the chains of `hidden_layers`, built as Sequential models
-# exactly as in the recorded results.
+# ("mlp", "cnn", "deepmlp", "deepcnn") are the chains of `hidden_layers`,
+# built as Sequential models exactly as in the recorded results.
 GRAPH_NETWORKS = {"rescnn": residual_cnn}
 
 
@@ -623,9 +644,9 @@ def modern_grid():
 
 
 def deep_grid():
-    """The 6 deep plain cells: 12 Dense layers on digits, three activations."""
+    """The 12 deep plain cells on digits: deepmlp, deepcnn, three activations."""
     activations = ["relu", "tanh", "sigmoid"]
-    return product(["digits"], ["deepmlp"], activations, OPTIMIZERS, [1.0])
+    return product(["digits"], ["deepmlp", "deepcnn"], activations, OPTIMIZERS, [1.0])
 
 
 # The cells run without --cells, by --grid.
@@ -641,7 +662,7 @@ def every_cell():
     """Every cell `--cells` can name, the grids' cells in the grids' order."""
     return product(
         ["digits", "mnist1d", "mnist1d-40k", "shapes-rgb"],
-        ["mlp", "cnn", "deepmlp", *GRAPH_NETWORKS],
+        ["mlp", "cnn", "deepmlp", "deepcnn", *GRAPH_NETWORKS],
         ["relu", "tanh", "sigmoid"],
         OPTIMIZERS,
         LABELS,
@@ -1087,7 +1108,8 @@ def main(argv=None):
         choices=sorted(GRIDS),
         default="classic",
         help="the cells to run without --cells: classic (the 48 recorded "
-        "cells), modern (the 8 residual CNN cells) or all",
+        "cells), modern (the 8 residual CNN cells), deep (the 12 deep plain "
+        "deepmlp and deepcnn cells) or all",
     )
     parser.add_argument(
         "--cells",
