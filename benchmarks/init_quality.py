@@ -316,32 +316,26 @@ def hidden_layers(network, activation, image_shape, initializer):
     conv = layers.Conv2D if len(image_shape) == 3 else layers.Conv1D
     pool = layers.MaxPooling2D if len(image_shape) == 3 else layers.MaxPooling1D
     kernel = 3 if len(image_shape) == 3 else 5
-    if network == "deepcnn":
-        return [
-            layers.Reshape(image_shape, name="image"),
-            *(
-                conv(
-                    16,
-                    kernel,
-                    padding="same",
-                    activation=activation,
-                    kernel_initializer=init(),
-                    name=f"h{i}",
-                )
-                for i in range(1, DEEP_CONV_LAYERS + 1)
-            ),
-            layers.Flatten(name="flat"),
-        ]
-    return [
-        layers.Reshape(image_shape, name="image"),
-        conv(
+
+    def same_conv(i):
+        return conv(
             16,
             kernel,
             padding="same",
             activation=activation,
             kernel_initializer=init(),
-            name="h1",
-        ),
+            name=f"h{i}",
+        )
+
+    if network == "deepcnn":
+        return [
+            layers.Reshape(image_shape, name="image"),
+            *(same_conv(i) for i in range(1, DEEP_CONV_LAYERS + 1)),
+            layers.Flatten(name="flat"),
+        ]
+    return [
+        layers.Reshape(image_shape, name="image"),
+        same_conv(1),
         pool(2, name="pool"),
         conv(32, 3, activation=activation, kernel_initializer=init(), name="h2"),
         layers.Flatten(name="flat"),
