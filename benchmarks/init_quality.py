@@ -137,7 +137,24 @@ MORE_ABLATIONS = {
     # The generator matches the discriminator's mean hidden features instead.
     "GAN, feature matching": ("gan", None, {"feature_matching": True}),
 }
-NOT_COMPETING = {**ABLATIONS, **MORE_ABLATIONS}
+# The default with a shorter pretraining budget, in steps of batch 64 run
+# with `fit(steps=N)` (one epoch: small data repeated inside it), run by name
+# with --methods: what picks the default budget (docs/benchmarks.md).
+BUDGETS = {
+    f"GAN (default), {steps} steps": ("gan", None, {"steps": steps})
+    for steps in (50, 100, 200, 400, 600)
+}
+# The calibration target of tanh networks (every layer: these cells' networks
+# are all tanh), with the 200-step budget; the default target is 0.5.
+TANH_TARGETS = {
+    f"GAN (default), 200 steps, target {target}": (
+        "gan",
+        None,
+        {"steps": 200, "calibration_target_std": target},
+    )
+    for target in (0.75, 1.0)
+}
+NOT_COMPETING = {**ABLATIONS, **MORE_ABLATIONS, **BUDGETS, **TANH_TARGETS}
 # The standard initializers: Keras's own and LSUV. AnyInit competes (it counts
 # in "best" and "rank") but is not one of them: the goal's "within 2 std of
 # the best standard initializer" and the recorded results keep their meaning.
@@ -493,9 +510,13 @@ def _pretrain(method, cell, x_train, image_shape, seed, epochs):
         else:
             kwargs = dict(kwargs)
             post = kwargs.pop("post", None)
+            steps = kwargs.pop("steps", None)
             gan = keras_ganinit.GanInitModel(model, **kwargs)
             gan.compile()
-            gan.fit(x_train, epochs=epochs, batch_size=64, verbose=0)
+            if steps:
+                gan.fit(x_train, steps=steps, batch_size=64, verbose=0)
+            else:
+                gan.fit(x_train, epochs=epochs, batch_size=64, verbose=0)
             model = gan.extractor
             if post == "orth+lsuv":
                 for layer in kernel_layers(model):  # nested and graph models too

@@ -4,17 +4,40 @@ However large or small the data, `steps=N` trains N generator and
 discriminator updates. Small data is repeated (reshuffled on each pass)
 inside one epoch, or inside the `epochs` the user asked for, so Keras's
 per-epoch machinery (callbacks, logs, iterator set-up) runs a few times,
-not hundreds; large data is cut to the N batches needed.
+not hundreds; large data is cut to the N batches needed, without a copy.
 """
 
 import math
 import numbers
 
+import keras
 import numpy as np
 
 from keras_ganinit import _guard
 
 DEFAULT_BATCH_SIZE = 32  # Keras's own default for arrays.
+# The pretraining length when fit() is given neither steps nor epochs:
+# chosen by measurement (benchmarks/init_quality.py, the "N steps" methods;
+# docs/benchmarks.md, "How long to pretrain").
+DEFAULT_STEPS = 200
+# Repeated small data is gathered into one array (fastest: Keras's array
+# adapter) up to this size; beyond it, batches are gathered one at a time.
+MAX_COPY_BYTES = 256 * 2**20
+
+
+class _RepeatedBatches(keras.utils.PyDataset):
+    """`array[order]` in batches, gathered one batch at a time (no big copy)."""
+
+    def __init__(self, array, order, batch_size):
+        super().__init__()
+        self.array, self.order, self.batch_size = array, order, batch_size
+
+    def __len__(self):
+        return len(self.order) // self.batch_size
+
+    def __getitem__(self, index):
+        start = index * self.batch_size
+        return self.array[np.sort(self.order[start : start + self.batch_size])]
 
 
 def _positive_int(value, name, meaning):
@@ -27,6 +50,19 @@ def _positive_int(value, name, meaning):
             f"{name} must be an integer >= 1 ({meaning}), but got {value!r}."
         )
     return int(value)
+
+
+def unbudgeted(x, kwargs):
+    """Whether `fit(x, **kwargs)` says nothing of how long to train.
+
+    Then `fit` runs DEFAULT_STEPS steps rather than Keras's one epoch, for
+    the inputs `by_steps` takes (arrays, tensors, `tf.data.Dataset`s).
+    """
+    said = ("epochs", "steps_per_epoch", "initial_epoch")
+    if any(kwargs.get(name) is not None for name in said):
+        return False
+    is_dataset = hasattr(x, "element_spec") and hasattr(x, "repeat")
+    return is_dataset or _guard.as_array(x) is not None
 
 
 def by_steps(x, steps, kwargs):
@@ -72,11 +108,20 @@ def by_steps(x, steps, kwargs):
             f"Keras model."
         )
     batch_size = kwargs.get("batch_size") or DEFAULT_BATCH_SIZE
-    kwargs.update(batch_size=batch_size, shuffle=False)
     needed = per_epoch * epochs * batch_size
+    if needed <= len(array):
+        # Enough data for every step: Keras cuts it (its iterator runs on
+        # across epochs when steps_per_epoch is given), shuffled as asked.
+        kwargs.update(batch_size=batch_size)
+        return x, kwargs
     passes = [np.random.permutation(len(array))]
     # Reshuffled on every pass; np.random follows keras.utils.set_random_seed.
     while sum(len(p) for p in passes) < needed:
         passes.append(np.random.permutation(len(array)))
     order = np.concatenate(passes)[:needed]
-    return array[order], kwargs
+    kwargs.update(shuffle=False)
+    if needed * (array.nbytes // max(len(array), 1)) <= MAX_COPY_BYTES:
+        kwargs.update(batch_size=batch_size)
+        return array[order], kwargs
+    kwargs.pop("batch_size", None)  # A PyDataset makes its own batches.
+    return _RepeatedBatches(array, order, batch_size), kwargs

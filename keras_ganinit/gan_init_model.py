@@ -363,7 +363,11 @@ class GanInitModel(keras.Model):
         inside the epoch, so Keras's per-epoch machinery runs once, not
         hundreds of times; large data is cut to the batches needed. It takes
         arrays, tensors and `tf.data.Dataset`s; `steps_per_epoch` then may
-        not be given.
+        not be given. Given neither `steps` nor `epochs` (nor
+        `steps_per_epoch`), `fit` on such input runs the default budget,
+        `steps=200`, rather than Keras's one epoch: the budget measured to
+        keep the accuracy at a pretraining cost below the supervised run's
+        (docs/benchmarks.md, "How long to pretrain").
 
         With `calibrate=True` (the default preset), the extractor's kernels
         are calibrated with `calibrate()` on the first 512 training samples
@@ -385,6 +389,8 @@ class GanInitModel(keras.Model):
             validation = validation[0]
         _guard.check_samples(validation, "validation_data", 1)
         data = x
+        if steps is None and _budget.unbudgeted(x, kwargs):
+            steps = _budget.DEFAULT_STEPS
         if steps is not None:
             data, kwargs = _budget.by_steps(x, steps, kwargs)
             y = None  # Labels are ignored; the repeated inputs stand alone.
