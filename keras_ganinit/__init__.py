@@ -5,6 +5,8 @@ start a supervised model from its weights (`GanPretrainedInitializer`, or
 `with_pretrained_initializers` for a whole model).
 """
 
+from keras_ganinit.activation_report import ActivationReport, activation_report
+from keras_ganinit.compare_reports import ReportComparison, compare_reports
 from keras_ganinit.gan_init_model import GanInitModel
 from keras_ganinit.gan_pretrained_initializer import GanPretrainedInitializer
 from keras_ganinit.lsuv import lsuv
@@ -13,9 +15,13 @@ from keras_ganinit.with_pretrained_initializers import with_pretrained_initializ
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActivationReport",
     "GanInitModel",
     "GanPretrainedInitializer",
+    "ReportComparison",
     "__version__",
+    "activation_report",
+    "compare_reports",
     "lsuv",
     "with_pretrained_initializers",
 ]

@@ -15,6 +15,7 @@ from keras_ganinit._discriminator import (
 from keras_ganinit._layers import single_input_shape
 from keras_ganinit._losses import discriminator_loss, generator_loss
 from keras_ganinit._mirror import build_mirror
+from keras_ganinit.lsuv import print_before_after
 
 _FIXED_COMPILE_ARGS = (
     "optimizer",
@@ -454,7 +455,7 @@ class GanInitModel(keras.Model):
             self.steps_per_execution = wanted
             self.train_function = None  # Rebuilt for the new count.
 
-    def calibrate(self, x_batch):
+    def calibrate(self, x_batch, verbose=False):
         """Conditions the extractor's kernels and biases for transfer.
 
         Each Dense/Conv kernel of the extractor becomes its nearest orthogonal
@@ -471,11 +472,22 @@ class GanInitModel(keras.Model):
 
         Args:
             x_batch: a few hundred real input samples.
+            verbose: print the extractor's activation statistics on `x_batch`
+                before and after, side by side
+                (`keras_ganinit.activation_report`).
 
         Returns:
             This model.
         """
+        before = None
+        if verbose:
+            from keras_ganinit.activation_report import activation_report
+
+            before = activation_report(self.extractor, x_batch)
         _calibration.calibrate(self.extractor, x_batch, self.calibration_target_std)
+        if verbose:
+            after = activation_report(self.extractor, x_batch, batch_statistics=False)
+            print_before_after(before, after, "calibrate()")
         return self
 
     def make_train_function(self, force=False):

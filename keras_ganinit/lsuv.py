@@ -147,7 +147,13 @@ def set_batch_statistics(layer, inputs):
 
 
 def lsuv(
-    model, x_batch, target_std=1.0, tolerance=0.02, max_iterations=10, center=False
+    model,
+    x_batch,
+    target_std=1.0,
+    tolerance=0.02,
+    max_iterations=10,
+    center=False,
+    verbose=False,
 ):
     """Rescales each kernel layer so its output has unit variance on a batch.
 
@@ -182,6 +188,8 @@ def lsuv(
         tolerance: how close to `target_std` is close enough.
         max_iterations: rescaling passes per layer at most.
         center: also shift each layer's bias so its outputs have zero mean.
+        verbose: print the model's activation statistics on `x_batch` before
+            and after, side by side (`keras_ganinit.activation_report`).
 
     Returns:
         The same model.
@@ -212,6 +220,7 @@ def lsuv(
         )
     target_of = target_std if callable(target_std) else (lambda layer: target_std)
     x_batch = keras.ops.convert_to_tensor(np.asarray(x_batch, dtype="float32"))
+    before = _report(model, x_batch) if verbose else None
     run_rescaling(
         model,
         x_batch,
@@ -221,4 +230,20 @@ def lsuv(
         tolerance=tolerance,
         max_iterations=max_iterations,
     )
+    if verbose:
+        print_before_after(before, _report(model, x_batch), "lsuv()")
     return model
+
+
+def _report(model, x_batch):
+    from keras_ganinit.activation_report import activation_report
+
+    return activation_report(model, x_batch)
+
+
+def print_before_after(before, after, what):
+    """Prints two activation reports side by side, for `verbose=True`."""
+    from keras_ganinit.compare_reports import compare_reports
+
+    print(f"Activation statistics before and after {what}:")
+    print(compare_reports({"before": before, "after": after}))

@@ -163,3 +163,30 @@ def test_branches_are_rescaled_in_graph_order(digits):
     a_pre = x @ model.get_layer("a").kernel.numpy() + model.get_layer("a").bias.numpy()
     for out in (a_pre, b_out, c_out):
         assert abs(np.std(out) - 1.0) <= 0.02
+
+
+def test_verbose_prints_the_activation_statistics_before_and_after(digits, capsys):
+    x = digits[0][:256]
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(
+                16,
+                activation="relu",
+                name="small",
+                kernel_initializer=keras.initializers.RandomNormal(stddev=0.001),
+            ),
+        ]
+    )
+    keras_ganinit.lsuv(model, x, verbose=True)
+    out = capsys.readouterr().out
+    assert "before and after lsuv()" in out
+    line = next(row for row in out.splitlines() if row.startswith("small"))
+    before_std, after_std = float(line.split()[2]), float(line.split()[5])
+    assert before_std < 0.01 < 0.2 < after_std  # tiny kernels, then rescaled
+    keras_ganinit.lsuv(model, x)  # quiet by default
+    assert capsys.readouterr().out == ""
+
+    gan = keras_ganinit.GanInitModel(model)
+    gan.calibrate(x, verbose=True)
+    assert "before and after calibrate()" in capsys.readouterr().out
