@@ -532,11 +532,12 @@ def _pretrain(method, cell, x_train, image_shape, seed, epochs):
     return weights, time.perf_counter() - start
 
 
-def train(cell, weights, data, seed, epochs, timings=None):
+def train(cell, weights, data, seed, epochs, timings=None, stats=None):
     """Supervised training from `weights`: (val accuracy per epoch, diverged, s).
 
     `timings`, a list, gets the seconds from the start of fit to the end of
-    each epoch (validation included).
+    each epoch (validation included); `stats`, a dict, the extractor's
+    epoch-0 activation statistics on 512 test samples (`epoch0_stats`).
     """
     x_train, y_train, x_test, y_test, image_shape = data
     keras.utils.set_random_seed(seed)
@@ -544,7 +545,33 @@ def train(cell, weights, data, seed, epochs, timings=None):
     for layer in body:
         if layer.weights:  # kernels, biases, BatchNormalization's four
             layer.set_weights(weights[layer.name])
+    if stats is not None:
+        stats.update(epoch0_stats(model, body, x_test[:512]))
     return fit_classifier(model, cell, data, epochs, timings)
+
+
+def epoch0_stats(model, body, x_batch):
+    """The extractor's activation statistics before supervised training.
+
+    From `keras_ganinit.activation_report` on the classifier (its extractor
+    layers' rows): the smallest and largest output std over layers, and the
+    largest dead and saturated fractions.
+    """
+    names = {layer.name for layer in body}
+    rows = [
+        row
+        for row in keras_ganinit.activation_report(model, x_batch).rows
+        if row["layer"] in names
+    ]
+    if not rows:
+        return {}
+    stds = [row["output_std"] for row in rows]
+    return dict(
+        min_std=float(min(stds)),
+        max_std=float(max(stds)),
+        max_dead=float(max(row["dead_fraction"] for row in rows)),
+        max_saturated=float(max(row["saturated_fraction"] for row in rows)),
+    )
 
 
 def classifier(cell, features, image_shape, seed):
@@ -721,9 +748,9 @@ def run_cell(cell, seeds, epochs, pretrain_epochs, methods):
             except MethodFailed as failure:
                 runs.append(dict(failed=str(failure), pretrain_s=failure.seconds))
                 continue
-            epoch_s = []
+            epoch_s, epoch0 = [], {}
             accuracy, diverged, train_s = train(
-                cell, weights, data, seed, epochs, epoch_s
+                cell, weights, data, seed, epochs, epoch_s, epoch0
             )
             runs.append(
                 dict(
@@ -732,6 +759,7 @@ def run_cell(cell, seeds, epochs, pretrain_epochs, methods):
                     pretrain_s=pre_s,
                     train_s=train_s,
                     epoch_s=epoch_s,
+                    epoch0=epoch0,
                 )
             )
         results[method] = runs
@@ -825,8 +853,28 @@ def summarize(results, epochs):
             pretrain_s=float(np.mean([r["pretrain_s"] for r in done])),
             train_s=float(np.mean([r["train_s"] for r in done])),
             curve=mean.tolist(),
+            epoch0=epoch0_summary(done),
         )
     return summary
+
+
+def epoch0_summary(runs):
+    """Means over seeds of the runs' epoch-0 statistics ({} if not recorded)."""
+    recorded = [r["epoch0"] for r in runs if r.get("epoch0")]
+    if not recorded:
+        return {}
+    return {key: float(np.mean([r[key] for r in recorded])) for key in recorded[0]}
+
+
+def epoch0_cell(s):
+    """'std min-max, dead, sat' of a summary's epoch-0 statistics, or '-'."""
+    e = s.get("epoch0") or {}
+    if not e:
+        return "-"
+    return (
+        f"{e['min_std']:.2g}-{e['max_std']:.2g}, {e['max_dead']:.2f}, "
+        f"{e['max_saturated']:.2f}"
+    )
 
 
 def verdict(summary, method="GAN (default)", epoch=3):
@@ -922,8 +970,12 @@ def write_report(all_summaries, intro, out_md, findings=None):
         "supervised run's seconds to the end of that epoch, validation included "
         "(- if never, or not recorded). 'div' = diverged runs (NaN or exploding "
         "loss). Times are per run, in seconds. 'pretrain / train' = the "
-        "pretraining or setup seconds over the whole supervised run's. A method "
-        "that could not initialize the network is marked failed, with its error.",
+        "pretraining or setup seconds over the whole supervised run's. 'epoch "
+        "0' = the extractor's activations on 512 test samples before supervised "
+        "training (`keras_ganinit.activation_report`, mean over seeds): the "
+        "smallest-largest output std over its layers, the largest dead and the "
+        "largest saturated fraction. A method that could not initialize the "
+        "network is marked failed, with its error.",
         "",
     ]
     wins = within = counted = diverged = 0
@@ -978,8 +1030,9 @@ def write_report(all_summaries, intro, out_md, findings=None):
             "",
             "| initializer | "
             + " | ".join(f"epoch {e}" for e in epochs_shown)
-            + " | to He | to He s | div | pretrain s | train s | pretrain / train |",
-            "|---" * (len(epochs_shown) + 7) + "|",
+            + " | to He | to He s | div | pretrain s | train s | pretrain / train "
+            "| epoch 0: std, dead, sat |",
+            "|---" * (len(epochs_shown) + 8) + "|",
         ]
         for method, s in summary.items():
             tables.append(table_row(method, s, len(epochs_shown)))
@@ -1025,7 +1078,7 @@ def table_row(method, s, columns):
             f"| {method} | failed: {reason} |"
             + " |" * (columns - 1)
             + f" - | - | {s['failures']}/{s['runs']} failed | "
-            f"{s['pretrain_s']:.1f} | - | - |"
+            f"{s['pretrain_s']:.1f} | - | - | - |"
         )
     cells = [f"{m:.3f} ± {sd:.3f}" for m, sd in s["at"].values()]
     to_he_s = "-" if s.get("to_he_s") is None else f"{s['to_he_s']:.1f}"
@@ -1034,7 +1087,7 @@ def table_row(method, s, columns):
     return (
         f"| {method} | " + " | ".join(cells) + f" | {s['to_he'] or '-'} | {to_he_s} | "
         f"{s['diverged']}/{s['runs']}{failures} | "
-        f"{s['pretrain_s']:.1f} | {s['train_s']:.1f} | {ratio} |"
+        f"{s['pretrain_s']:.1f} | {s['train_s']:.1f} | {ratio} | {epoch0_cell(s)} |"
     )
 
 
