@@ -61,10 +61,14 @@ def model_for_token(token):
 
 
 def _target(model):
-    """The model whose layers a source exposes: a GanInitModel's extractor."""
-    from keras_ganinit.gan_init_model import GanInitModel
+    """The model whose layers a source exposes: a GanInitModel's extractor.
 
-    return model.extractor if isinstance(model, GanInitModel) else model
+    GanInitModel is looked up in Keras's registry, not imported: this module
+    sits below gan_init_model in the import graph.
+    """
+    gan_class = keras.saving.get_registered_object("keras_ganinit>GanInitModel")
+    is_gan = gan_class is not None and isinstance(model, gan_class)
+    return model.extractor if is_gan else model
 
 
 def variables_of(layer):

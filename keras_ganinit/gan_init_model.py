@@ -15,6 +15,8 @@ from keras_ganinit._discriminator import (
 from keras_ganinit._layers import single_input_shape
 from keras_ganinit._losses import discriminator_loss, generator_loss
 from keras_ganinit._mirror import build_mirror
+from keras_ganinit.activation_report import activation_report
+from keras_ganinit.gan_pretrained_initializer import GanPretrainedInitializer
 from keras_ganinit.lsuv import print_before_after
 
 _FIXED_COMPILE_ARGS = (
@@ -481,8 +483,6 @@ class GanInitModel(keras.Model):
         """
         before = None
         if verbose:
-            from keras_ganinit.activation_report import activation_report
-
             before = activation_report(self.extractor, x_batch)
         _calibration.calibrate(self.extractor, x_batch, self.calibration_target_std)
         if verbose:
@@ -512,8 +512,6 @@ class GanInitModel(keras.Model):
                 layer of the extractor.
             variable: "kernel" or "bias".
         """
-        from keras_ganinit.gan_pretrained_initializer import GanPretrainedInitializer
-
         return GanPretrainedInitializer(source=self, layer=layer, variable=variable)
 
     def get_config(self):

@@ -7,6 +7,8 @@ import numpy as np
 
 from keras_ganinit import _graph
 from keras_ganinit._layers import leaf_layers
+from keras_ganinit.activation_report import activation_report
+from keras_ganinit.compare_reports import compare_reports
 
 
 def scale_variable(layer):
@@ -236,14 +238,10 @@ def lsuv(
 
 
 def _report(model, x_batch):
-    from keras_ganinit.activation_report import activation_report
-
     return activation_report(model, x_batch)
 
 
 def print_before_after(before, after, what):
     """Prints two activation reports side by side, for `verbose=True`."""
-    from keras_ganinit.compare_reports import compare_reports
-
     print(f"Activation statistics before and after {what}:")
     print(compare_reports({"before": before, "after": after}))

@@ -5,9 +5,13 @@ import keras_ganinit
 
 def test_every_public_name_imports():
     assert sorted(keras_ganinit.__all__) == [
+        "ActivationReport",
         "GanInitModel",
         "GanPretrainedInitializer",
+        "ReportComparison",
         "__version__",
+        "activation_report",
+        "compare_reports",
         "lsuv",
         "with_pretrained_initializers",
     ]
