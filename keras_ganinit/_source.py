@@ -32,10 +32,14 @@ VARIABLES = (
 )
 
 _lock = threading.RLock()
-_snapshots = {}  # (real path, content fingerprint) -> _Snapshot
-_being_read = set()  # real paths whose load_model is under way in this process
-_models = weakref.WeakValueDictionary()  # memory token -> live model
-_tokens = weakref.WeakKeyDictionary()  # live model -> memory token
+_snapshots: dict = {}  # (real path, content fingerprint) -> _Snapshot
+_being_read: set = set()  # real paths whose load_model is under way in this process
+_models: weakref.WeakValueDictionary = (
+    weakref.WeakValueDictionary()
+)  # memory token -> live model
+_tokens: weakref.WeakKeyDictionary = (
+    weakref.WeakKeyDictionary()
+)  # live model -> memory token
 _stats = {"file_reads": 0}
 
 

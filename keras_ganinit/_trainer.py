@@ -1,5 +1,7 @@
 """Picks the backend's half of the train step, once, at import."""
 
+from types import ModuleType
+
 import keras
 
 BACKEND = keras.backend.backend()
@@ -9,14 +11,13 @@ BACKEND = keras.backend.backend()
 # (benchmarks/throughput.py, docs/performance.md). PyTorch allows only 1.
 STEPS_PER_EXECUTION = 16 if BACKEND in ("tensorflow", "jax") else 1
 
+backend_trainer: ModuleType | None = None
 if BACKEND == "tensorflow":
     from keras_ganinit import _trainer_tensorflow as backend_trainer
 elif BACKEND == "jax":
-    from keras_ganinit import _trainer_jax as backend_trainer
+    from keras_ganinit import _trainer_jax as backend_trainer  # type: ignore[no-redef]
 elif BACKEND == "torch":
-    from keras_ganinit import _trainer_torch as backend_trainer
-else:
-    backend_trainer = None
+    from keras_ganinit import _trainer_torch as backend_trainer  # type: ignore[no-redef]
 
 
 def check_backend():

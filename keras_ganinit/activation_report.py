@@ -1,5 +1,8 @@
 """Per-layer activation statistics of a model on a batch: is its init healthy?"""
 
+import os
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -230,8 +233,13 @@ class ActivationReport:
         )
 
     def problems(
-        self, max_dead=0.5, max_saturated=0.5, min_std=0.01, max_std=100.0, ignore=()
-    ):
+        self,
+        max_dead: float = 0.5,
+        max_saturated: float = 0.5,
+        min_std: float = 0.01,
+        max_std: float = 100.0,
+        ignore: Any = (),
+    ) -> list:
         """What `check` would complain about: a list of (kind, row, reason)."""
         _check_thresholds(max_dead, max_saturated, min_std, max_std)
         names = [r["layer"] for r in self.rows]
@@ -293,8 +301,13 @@ class ActivationReport:
         return found
 
     def check(
-        self, max_dead=0.5, max_saturated=0.5, min_std=0.01, max_std=100.0, ignore=()
-    ):
+        self,
+        max_dead: float = 0.5,
+        max_saturated: float = 0.5,
+        min_std: float = 0.01,
+        max_std: float = 100.0,
+        ignore: Any = (),
+    ) -> "ActivationReport":
         """Raises a ValueError if any layer is unhealthy; returns the report if not.
 
         A layer is flagged when its output is not finite (NaN or inf), or
@@ -350,7 +363,7 @@ class ActivationReport:
             )
         )
 
-    def plot(self, path=None):
+    def plot(self, path: "str | os.PathLike | None" = None) -> Any:
         """Draws the report: spreads (log scale) above, dead/saturated below.
 
         Args:
@@ -481,7 +494,12 @@ def _batch(model, batch, spec, name):
     return keras.ops.convert_to_tensor(array.astype(dtype))
 
 
-def activation_report(model, x_batch, margin=0.02, batch_statistics=True):
+def activation_report(
+    model: keras.Model,
+    x_batch: Any,
+    margin: float = 0.02,
+    batch_statistics: bool = True,
+) -> ActivationReport:
     """Measures every layer's activations on a batch: is the init healthy?
 
     Runs `model` once on `x_batch` in inference mode, one layer at a time

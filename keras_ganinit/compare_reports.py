@@ -1,6 +1,8 @@
 """Activation reports of one architecture under several inits, side by side."""
 
+import os
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -68,7 +70,7 @@ class ReportComparison:
             f"dead and sat(urated) are fractions\n{table(header, lines, left=2)}"
         )
 
-    def plot(self, path=None):
+    def plot(self, path: "str | os.PathLike | None" = None) -> Any:
         """Draws output std (log scale), dead and saturated fractions per layer.
 
         One line per report in each of the three panels.
@@ -103,7 +105,7 @@ class ReportComparison:
         return fig
 
 
-def compare_reports(reports):
+def compare_reports(reports: Mapping[str, ActivationReport]) -> ReportComparison:
     """Puts activation reports of one architecture side by side.
 
     Compares the same architecture under different initializations (or

@@ -2,6 +2,7 @@
 
 import math
 import warnings
+from typing import Any
 
 import keras
 from keras import ops
@@ -28,7 +29,7 @@ _FIXED_COMPILE_ARGS = (
 )
 
 
-PRESETS = {
+PRESETS: dict[str, dict[str, Any]] = {
     # The research paper's form: adversarial loss only, kernels as trained.
     "paper": {
         "reconstruction_weight": 0.0,
@@ -145,18 +146,18 @@ class GanInitModel(keras.Model):
 
     def __init__(
         self,
-        extractor,
-        discriminator=None,
-        decoder=None,
-        reconstruction_weight=None,
-        input_noise=None,
-        tied_weights=None,
-        feature_matching=None,
-        calibrate=None,
-        calibration_target_std=None,
-        preset="default",
-        **kwargs,
-    ):
+        extractor: keras.Model,
+        discriminator: keras.Model | None = None,
+        decoder: keras.Model | None = None,
+        reconstruction_weight: float | None = None,
+        input_noise: float | None = None,
+        tied_weights: bool | None = None,
+        feature_matching: bool | None = None,
+        calibrate: bool | None = None,
+        calibration_target_std: float | None = None,
+        preset: str = "default",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if preset not in PRESETS:
             raise ValueError(
@@ -186,7 +187,7 @@ class GanInitModel(keras.Model):
         input_shape = single_input_shape(extractor, "extractor")
         feature_shape = tuple(extractor.outputs[0].shape[1:])
         own_decoder = decoder is not None
-        if own_decoder:
+        if decoder is not None:
             _check_decoder(decoder, feature_shape, input_shape)
         else:
             decoder = build_mirror(extractor, tied=tied_weights)
@@ -258,7 +259,12 @@ class GanInitModel(keras.Model):
             self._reconstruction_tracker,
         ]
 
-    def compile(self, generator_optimizer=None, discriminator_optimizer=None, **kwargs):
+    def compile(
+        self,
+        generator_optimizer: keras.optimizers.Optimizer | None = None,
+        discriminator_optimizer: keras.optimizers.Optimizer | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Sets the two players' optimizers.
 
         Args:
@@ -357,7 +363,9 @@ class GanInitModel(keras.Model):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         self.compile(**config)
 
-    def fit(self, x=None, y=None, steps=None, **kwargs):
+    def fit(
+        self, x: Any = None, y: Any = None, steps: int | None = None, **kwargs: Any
+    ) -> keras.callbacks.History:
         """Trains as `keras.Model.fit` does; then calibrates if `calibrate`.
 
         `steps=N` budgets the pretraining in steps rather than epochs: N
@@ -457,7 +465,7 @@ class GanInitModel(keras.Model):
             self.steps_per_execution = wanted
             self.train_function = None  # Rebuilt for the new count.
 
-    def calibrate(self, x_batch, verbose=False):
+    def calibrate(self, x_batch: Any, verbose: bool = False) -> "GanInitModel":
         """Conditions the extractor's kernels and biases for transfer.
 
         Each Dense/Conv kernel of the extractor becomes its nearest orthogonal
@@ -504,7 +512,9 @@ class GanInitModel(keras.Model):
     def test_step(self, *args):
         return _trainer.backend_trainer.test_step(self, *args)
 
-    def initializer(self, layer, variable="kernel"):
+    def initializer(
+        self, layer: str | int, variable: str = "kernel"
+    ) -> GanPretrainedInitializer:
         """Returns a `GanPretrainedInitializer` bound to this model.
 
         Args:

@@ -3,13 +3,14 @@
 import os
 import sys
 import warnings
+from typing import Any
 
 import keras
 from keras import ops
 
 from keras_ganinit import _source
 
-_warned_sources = set()
+_warned_sources: set = set()
 _FALLBACK_NAMES = {
     "gamma": "ones",
     "moving_variance": "ones",
@@ -125,7 +126,12 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
     True
     """
 
-    def __init__(self, source=None, layer=None, variable="kernel"):
+    def __init__(
+        self,
+        source: "str | os.PathLike | keras.Model | None" = None,
+        layer: str | int | None = None,
+        variable: str = "kernel",
+    ) -> None:
         if variable not in _source.VARIABLES:
             raise ValueError(
                 f"variable must be one of {', '.join(map(repr, _source.VARIABLES))}"
@@ -163,7 +169,7 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
             # Fail where the user wrote the mistake, not at the layer's build.
             _source.snapshot_of_model(self._model).value(layer, variable)
 
-    def __call__(self, shape, dtype=None, **kwargs):
+    def __call__(self, shape: tuple, dtype: Any = None, **kwargs: Any) -> Any:
         shape = tuple(int(dim) for dim in shape)
         dtype = dtype or keras.config.floatx()
         try:

@@ -1,6 +1,8 @@
 """LSUV: layer-sequential unit-variance rescaling on a data batch."""
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -149,14 +151,14 @@ def set_batch_statistics(layer, inputs):
 
 
 def lsuv(
-    model,
-    x_batch,
-    target_std=1.0,
-    tolerance=0.02,
-    max_iterations=10,
-    center=False,
-    verbose=False,
-):
+    model: keras.Model,
+    x_batch: Any,
+    target_std: float | Callable[[keras.layers.Layer], float] = 1.0,
+    tolerance: float = 0.02,
+    max_iterations: int = 10,
+    center: bool = False,
+    verbose: bool = False,
+) -> keras.Model:
     """Rescales each kernel layer so its output has unit variance on a batch.
 
     Layer-sequential unit-variance initialization (Mishkin & Matas, "All you

@@ -23,7 +23,11 @@ INITIALIZER_ARGUMENTS = {
 MATCHES = ("name", "order")
 
 
-def with_pretrained_initializers(model, source, match="name"):
+def with_pretrained_initializers(
+    model: keras.Model,
+    source: "str | os.PathLike | keras.Model",
+    match: str = "name",
+) -> keras.Model:
     """Returns a copy of `model` whose layers start from pretrained weights.
 
     The copy is made with `keras.models.clone_model` (nested models
@@ -108,7 +112,7 @@ def with_pretrained_initializers(model, source, match="name"):
             assigned.append((clone, name, direct))
         return clone
 
-    assigned = []
+    assigned: list = []
     started = keras.models.clone_model(
         model, clone_function=clone_function, recursive=True
     )

@@ -1,0 +1,8 @@
+"""`python -m keras_ganinit`: the `keras-ganinit` command (keras_ganinit/_cli.py)."""
+
+import sys
+
+from keras_ganinit._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
