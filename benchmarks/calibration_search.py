@@ -32,14 +32,23 @@ import init_quality as iq
 import keras
 import numpy as np
 
+from keras_ganinit import _probe
 from keras_ganinit._calibration import nearest_orthogonal
-from keras_ganinit.lsuv import _pre_activation_output, kernel_layers
+from keras_ganinit.lsuv import kernel_layers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SELECTION = os.path.join(HERE, "..", "docs", "benchmarks", "selection")
 RESULTS = os.path.join(SELECTION, "calibration-search.json")
 FIRST_RUN = os.path.join(SELECTION, "first-run-results.json")
 SOURCES = {None: "GAN rw1, no calibration", "RANDOM": "Orthogonal", "AE": "Autoencoder"}
+
+
+def pre_activation_output(model, layer, x):
+    """`layer`'s pre-activation output in `model` on `x`, (values, units)."""
+    (probe,) = _probe.layer_outputs(
+        model, x, select=lambda candidate: candidate is layer
+    )
+    return _probe.by_channel(probe.pre_activation, probe.channel_axis)
 
 
 def tanh_half(cell):
@@ -79,8 +88,7 @@ def calibrated(cell, data, weights, orth=True, mode="layer", center=False, targe
             kernel = keras.ops.convert_to_numpy(layer.kernel)
             layer.kernel.assign(nearest_orthogonal(kernel))
         for _ in range(5):
-            out = _pre_activation_output(model, layer, x)
-            out = out.reshape(-1, out.shape[-1])
+            out = pre_activation_output(model, layer, x)
             std = (
                 out.std(0) + 1e-8
                 if mode == "unit"
@@ -88,8 +96,8 @@ def calibrated(cell, data, weights, orth=True, mode="layer", center=False, targe
             )
             layer.kernel.assign(layer.kernel * (goal / std))
             if center and layer.bias is not None:
-                out = _pre_activation_output(model, layer, x)
-                layer.bias.assign(layer.bias - out.reshape(-1, out.shape[-1]).mean(0))
+                out = pre_activation_output(model, layer, x)
+                layer.bias.assign(layer.bias - out.mean(0))
     return {layer.name: layer.get_weights() for layer in model.layers}
 
 

@@ -5,13 +5,12 @@ import numbers
 import keras
 import numpy as np
 
-from keras_ganinit import _graph, _guard
+from keras_ganinit import _graph, _guard, _probe
 from keras_ganinit._layers import DEPTHWISE, leaf_layers
 from keras_ganinit.lsuv import (
     kernel_layers,
     run_rescaling,
     scale_variable,
-    set_batch_statistics,
 )
 
 
@@ -132,7 +131,7 @@ def refresh_batch_statistics(model, x_batch):
 
     def before(layer, args):
         if any(layer is norm for norm in norms):
-            set_batch_statistics(layer, args[0])
+            _probe.set_batch_statistics(layer, args[0])
 
     _graph.run(model, keras.ops.convert_to_tensor(x_batch), before)
     return True

@@ -13,6 +13,7 @@ mistakes in the command line answer at once.
 """
 
 import argparse
+import contextlib
 import csv
 import difflib
 import json
@@ -476,6 +477,46 @@ def _own_preprocessing(model):
 # Data.
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Sends what native code writes to stderr (file descriptor 2) nowhere.
+
+    TensorFlow logs through absl while it loads, before its logging is set
+    up, and TF_CPP_MIN_LOG_LEVEL does not filter those lines (TensorFlow
+    2.21). Python's own errors are raised as usual.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (AttributeError, OSError, ValueError):
+        saved = None
+    if saved is None:
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+def _load_tensorflow(debug):
+    """Imports TensorFlow for reading images, quietly unless `debug`.
+
+    Under the JAX and PyTorch backends it is not loaded yet; under
+    TensorFlow's, `import keras_ganinit` loaded it before the command ran.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    with contextlib.nullcontext() if debug else _native_stderr_silenced():
+        import tensorflow as tf
+
+        tf.constant(0.0)  # Sets up its devices, which logs too.
+
+
 def _load_data(path, key, model, rescale, limit=None, seed=None):
     """(samples as float32 with `model`'s input shape, a description)."""
     shape = _input_shape(model, "model")
@@ -484,9 +525,10 @@ def _load_data(path, key, model, rescale, limit=None, seed=None):
         if rescale is None:
             rescale = not _own_preprocessing(model)
             if not rescale:
-                what += f" (kept in 0-255: {model.name!r} rescales its input itself)"
+                what += f", kept in 0-255 ({model.name!r} rescales its input itself)"
     elif path.lower().endswith(".csv"):
-        x, what = _read_csv(path), f"{path} (CSV)"
+        x, header = _read_csv(path)
+        what = f"{path} (its header line skipped)" if header else path
     else:
         x, what = _read_array(path, key)
     _check_samples_shape(x, shape, path, model)
@@ -541,7 +583,10 @@ def _read_array(path, key):
 
 
 def _read_csv(path):
-    """The numbers in a CSV file, one sample per line; a header is skipped."""
+    """(the numbers in a CSV file, one sample a line; whether a header was skipped).
+
+    The first non-empty line is a header if one of its cells is not a number.
+    """
     import numpy as np
 
     rows, width, first, header = [], None, None, False
@@ -585,7 +630,7 @@ def _read_csv(path):
         ) from error
     if not rows:
         raise CliError(f"DATA {path!r} holds no samples: no line of numbers.")
-    return np.asarray(rows, dtype="float32")
+    return np.asarray(rows, dtype="float32"), header
 
 
 def _read_images(folder, shape, limit, seed):
@@ -619,7 +664,7 @@ def _read_images(folder, shape, limit, seed):
     if limit is not None:
         dataset = dataset.take(math.ceil(limit / IMAGE_READ_BATCH))
     x = np.concatenate([np.asarray(batch) for batch in dataset])[:limit]
-    what = f"{len(x)} images from {folder}, as {shape[0]}x{shape[1]} {modes[shape[-1]]}"
+    what = f"the folder {folder} ({shape[0]}x{shape[1]} {modes[shape[-1]]})"
     return x.astype("float32"), what
 
 
@@ -664,6 +709,8 @@ def _pretrain(args):
         _check_model_file(args.extractor, "EXTRACTOR")
     _check_data_path(args.data, args.key)
     _check_out(args.out, None if application else args.extractor, args.overwrite)
+    if os.path.isdir(args.data):
+        _load_tensorflow(args.debug)
 
     keras, keras_ganinit = _keras()
     from keras_ganinit import gan_init_model
@@ -978,6 +1025,8 @@ def _report(args):
     _check_data_path(args.data, args.key)
     if args.plot:
         _check_plot(args.plot)
+    if os.path.isdir(args.data):
+        _load_tensorflow(args.debug)
     model = _load_model(args.model, "MODEL")
     is_gan = _is_gan(model)
     target = model.extractor if is_gan else model

@@ -182,16 +182,22 @@ def _call(layer, args):
     return _numpy(_graph._call_in_inference(layer, args, {}))
 
 
-def _pre_activation(layer, args, output):
+def pre_activation(layer, args, output=None):
+    """`layer`'s output on `args` with its fused activation switched off.
+
+    An activation layer's (`ReLU`...) is its input. `output`, the layer's
+    output on `args` if already computed, saves a call for layers without
+    an activation. A float64 NumPy array.
+    """
     if isinstance(layer, ACTIVATION_LAYERS):
         return _numpy(args[0])
     activation = getattr(layer, "activation", None)
     if activation is None or activation is keras.activations.linear:
-        return output
+        return _call(layer, args) if output is None else output
     try:
         layer.activation = keras.activations.linear
     except AttributeError:  # a read-only activation: nothing to switch off
-        return output
+        return _call(layer, args) if output is None else output
     try:
         return _call(layer, args)
     finally:
@@ -254,7 +260,7 @@ def layer_outputs(model, x, select=None, batch_statistics=False):
         if select is not None and not select(layer):
             return
         output = _call(layer, args)
-        pre = _pre_activation(layer, args, output)
+        pre = pre_activation(layer, args, output)
         fmt = facts.formats.get(id(layer)) or default
         axis = channel_axis(fmt, output.ndim)
         probes.append(Probe(layer, pre, output, axis, facts.consumers(layer)))

@@ -7,7 +7,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_ganinit import _graph
+from keras_ganinit import _graph, _probe
 from keras_ganinit._layers import leaf_layers
 from keras_ganinit.activation_report import activation_report
 from keras_ganinit.compare_reports import compare_reports
@@ -31,43 +31,15 @@ def kernel_layers(model):
     return [layer for layer in leaf_layers(model) if scale_variable(layer) is not None]
 
 
-def channel_axis(layer, rank):
-    """The axis of `layer`'s output units: 1 for channels_first convolutions."""
-    if rank > 2 and getattr(layer, "data_format", None) == "channels_first":
-        return 1
-    return rank - 1
-
-
 def pre_activation(layer, inputs):
     """`layer`'s output on `inputs` before its fused activation, in float64.
 
-    Returned as (samples and positions, units): the channel axis last.
+    Returned as (samples and positions, units): the channel axis (the one its
+    `data_format` names) last.
     """
-    activation = getattr(layer, "activation", None)
-    if activation is not None:
-        layer.activation = keras.activations.linear
-    try:
-        outputs = keras.ops.convert_to_numpy(layer(*inputs, training=False))
-    finally:
-        if activation is not None:
-            layer.activation = activation
-    outputs = np.asarray(outputs, dtype="float64")
-    outputs = np.moveaxis(outputs, channel_axis(layer, outputs.ndim), -1)
-    return outputs.reshape(-1, outputs.shape[-1])
-
-
-def _pre_activation_output(model, layer, x_batch):
-    """`layer`'s pre-activation output when `model` runs on `x_batch`."""
-    found = {}
-
-    def before(operation, args):
-        if operation is layer and "out" not in found:
-            found["out"] = pre_activation(layer, args)
-
-    _graph.run(model, x_batch, before)
-    if "out" not in found:
-        raise ValueError(f"Layer {layer.name!r} is not part of model {model.name!r}.")
-    return found["out"]
+    outputs = _probe.pre_activation(layer, inputs)
+    data_format = getattr(layer, "data_format", None)
+    return _probe.by_channel(outputs, _probe.channel_axis(data_format, outputs.ndim))
 
 
 def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
@@ -135,19 +107,9 @@ def run_rescaling(model, x_batch, target_of, center, refresh, **options):
         if scale_variable(layer) is not None:
             rescale_layer(layer, args, target_of(layer), center=center, **options)
         elif refresh and isinstance(layer, keras.layers.BatchNormalization):
-            set_batch_statistics(layer, args[0])
+            _probe.set_batch_statistics(layer, args[0])
 
     _graph.run(model, x_batch, before)
-
-
-def set_batch_statistics(layer, inputs):
-    """Sets a BatchNormalization's moving statistics to those of `inputs`."""
-    values = np.asarray(keras.ops.convert_to_numpy(inputs), dtype="float64")
-    axes = [a % values.ndim for a in np.atleast_1d(layer.axis)]
-    reduce = tuple(a for a in range(values.ndim) if a not in axes)
-    dtype = keras.backend.standardize_dtype(layer.moving_mean.dtype)
-    layer.moving_mean.assign(values.mean(axis=reduce).astype(dtype))
-    layer.moving_variance.assign(values.var(axis=reduce).astype(dtype))
 
 
 def lsuv(

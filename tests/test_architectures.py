@@ -14,9 +14,9 @@ from conftest import EAGER_IS_FASTER
 from keras import layers as L
 
 import keras_ganinit
-from keras_ganinit import _graph
+from keras_ganinit import _probe
 from keras_ganinit._layers import leaf_layers
-from keras_ganinit.lsuv import pre_activation, scale_variable
+from keras_ganinit.lsuv import scale_variable
 
 _np = keras.ops.convert_to_numpy
 
@@ -131,17 +131,16 @@ def calibrated_statistics(model, x):
     """Per scaled layer: (std of its pre-activation, centered where it has a
     bias; the largest |mean| of one of its units)."""
     found = {}
-
-    def before(layer, args):
-        if scale_variable(layer) is not None and layer.name not in found:
-            out = pre_activation(layer, args)
-            has_bias = getattr(layer, "bias", None) is not None
-            found[layer.name] = (
-                float(np.std(out - out.mean(0) if has_bias else out)),
-                float(np.abs(out.mean(0)).max()) if has_bias else 0.0,
-            )
-
-    _graph.run(model, x, before)
+    scaled = _probe.layer_outputs(
+        model, x, select=lambda layer: scale_variable(layer) is not None
+    )
+    for probe in scaled:
+        out = _probe.by_channel(probe.pre_activation, probe.channel_axis)
+        has_bias = getattr(probe.layer, "bias", None) is not None
+        found[probe.layer.name] = (
+            float(np.std(out - out.mean(0) if has_bias else out)),
+            float(np.abs(out.mean(0)).max()) if has_bias else 0.0,
+        )
     return found
 
 
