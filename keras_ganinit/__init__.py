@@ -10,6 +10,7 @@ from keras_ganinit.compare_reports import ReportComparison, compare_reports
 from keras_ganinit.gan_init_model import GanInitModel
 from keras_ganinit.gan_pretrained_initializer import GanPretrainedInitializer
 from keras_ganinit.lsuv import lsuv
+from keras_ganinit.mirror import mirror
 from keras_ganinit.with_pretrained_initializers import with_pretrained_initializers
 
 __version__ = "0.1.0"
@@ -23,5 +24,6 @@ __all__ = [
     "activation_report",
     "compare_reports",
     "lsuv",
+    "mirror",
     "with_pretrained_initializers",
 ]

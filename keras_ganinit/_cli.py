@@ -99,6 +99,7 @@ def _shape(text):
 def _add_data_options(parser):
     parser.add_argument(
         "--key",
+        metavar="NAME",
         help="the array to read from a .npz file that holds several",
     )
     parser.add_argument(
@@ -139,8 +140,7 @@ def build_parser():
         parents=[common],
         formatter_class=formatter,
         help="pretrain an extractor GAN-style and save it",
-        description="Pretrain a feature extractor GAN-style (GanInitModel), "
-        "calibrate it (preset 'default') and save it to a .keras file.",
+        description="Pretrain a feature extractor GAN-style and save it (.keras).",
         epilog="Examples:\n"
         "  keras-ganinit pretrain extractor.keras digits.npy --out pretrained.keras\n"
         "  keras-ganinit pretrain keras.applications:MobileNetV2 images/ \\\n"
@@ -165,10 +165,14 @@ def build_parser():
     budget.add_argument(
         "--steps",
         type=_positive_int,
+        metavar="N",
         help=f"train this many steps (default: {DEFAULT_STEPS})",
     )
     budget.add_argument(
-        "--epochs", type=_positive_int, help="train this many passes over the data"
+        "--epochs",
+        type=_positive_int,
+        metavar="N",
+        help="train this many passes over the data",
     )
     pretrain.add_argument(
         "--preset",
@@ -179,10 +183,13 @@ def build_parser():
     pretrain.add_argument(
         "--batch-size",
         type=_positive_int,
+        metavar="N",
         default=DEFAULT_BATCH_SIZE,
         help="samples per step (default: %(default)s)",
     )
-    pretrain.add_argument("--seed", type=int, help="seed every random generator")
+    pretrain.add_argument(
+        "--seed", type=int, metavar="S", help="seed every random generator"
+    )
     pretrain.add_argument(
         "--input-shape",
         type=_shape,
@@ -200,9 +207,7 @@ def build_parser():
         parents=[common],
         formatter_class=formatter,
         help="show a saved model's weights and training options",
-        description="Show the weights of a saved model (a GanInitModel's "
-        "extractor), the options it was trained with, and whether its "
-        "kernels look calibrated.",
+        description="Show a saved model's weights, options and calibration.",
         epilog="Example:\n  keras-ganinit inspect pretrained.keras",
     )
     inspect.add_argument("source", metavar="SOURCE.keras", help="a saved model")
@@ -213,9 +218,7 @@ def build_parser():
         parents=[common],
         formatter_class=formatter,
         help="print a model's activation report on data",
-        description="Print the activation report of a saved model (a "
-        "GanInitModel's extractor) on a batch of data; optionally plot it and "
-        "fail when a layer is unhealthy.",
+        description="Print a saved model's activation report on data.",
         epilog="Example:\n"
         "  keras-ganinit report pretrained.keras digits.npy --plot act.png --check",
     )
@@ -229,6 +232,7 @@ def build_parser():
     report.add_argument(
         "--samples",
         type=_positive_int,
+        metavar="N",
         default=DEFAULT_SAMPLES,
         help="how many samples to measure (default: %(default)s)",
     )
@@ -758,18 +762,19 @@ def _pretrain(args):
     object.__setattr__(gan, "calibrate", calibrate_and_record)
     budget_kwargs = {"steps": steps} if steps else {"epochs": args.epochs}
     start = time.perf_counter()
-    try:
-        with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught:
+        try:
             history = gan.fit(
                 x, batch_size=args.batch_size, verbose="auto", **budget_kwargs
             )
-    except (FloatingPointError, ValueError) as error:
-        raise CliError(f"{error} Nothing was saved.") from error
-    finally:
-        object.__delattr__(gan, "calibrate")
+        except (FloatingPointError, ValueError) as error:
+            raise CliError(f"{error} Nothing was saved.") from error
+        finally:
+            object.__delattr__(gan, "calibrate")
+            for warning in caught:
+                message = " ".join(str(warning.message).split())
+                print(f"{PROG}: warning: {message}", file=sys.stderr)
     seconds = time.perf_counter() - start
-    for warning in caught:
-        print(f"{PROG}: warning: {' '.join(str(warning.message).split())}")
     _save(gan, args.out)
 
     steps_run = int(keras.ops.convert_to_numpy(gan.generator_optimizer.iterations))

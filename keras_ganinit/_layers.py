@@ -57,3 +57,47 @@ def single_input_shape(model, role):
             f"dimensions; give every non-batch dimension a size in keras.Input."
         )
     return shape
+
+
+def redraw(model, seed):
+    """Redraws every initialized weight of `model` from its own initializer, seeded.
+
+    Each variable that a layer made with a `*_initializer` whose config
+    takes a seed (Glorot, He, orthogonal, random normal...) is drawn again
+    from a copy of that initializer seeded with `seed` plus the variable's
+    position, so a model built twice and redrawn with the same seed starts
+    identical. Constant initializers (zeros, ones) have nothing to redraw.
+    """
+    index = 0
+    for layer in leaf_layers(model):
+        for attribute, initializer in sorted(vars(layer).items()):
+            if not attribute.endswith("_initializer"):
+                continue
+            variable = getattr(layer, attribute[: -len("_initializer")], None)
+            if not hasattr(variable, "assign") or not hasattr(
+                initializer, "get_config"
+            ):
+                continue
+            config = initializer.get_config()
+            if "seed" not in config:
+                continue
+            index += 1
+            config["seed"] = seed * 1000 + index
+            fresh = type(initializer).from_config(config)
+            variable.assign(fresh(tuple(variable.shape), dtype=variable.dtype))
+
+
+def _initialized(layer, name):
+    """The variable that `layer`'s `{name}_initializer` made, or None.
+
+    `kernel` and `bias` have their own names; a separable convolution's
+    `pointwise_initializer` made `pointwise_kernel`, a depthwise
+    convolution's `depthwise_initializer` its `kernel`.
+    """
+    for candidate in (name, f"{name}_kernel", "kernel" if name == "depthwise" else ""):
+        variable = getattr(layer, candidate, None) if candidate else None
+        # Only the layer's own weights: a tied mirror's `kernel` is the
+        # extractor's, which is not redrawn.
+        if hasattr(variable, "assign") and any(variable is w for w in layer.weights):
+            return variable
+    return None

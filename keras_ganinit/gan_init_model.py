@@ -13,7 +13,7 @@ from keras_ganinit._discriminator import (
     default_discriminator,
     feature_model,
 )
-from keras_ganinit._layers import single_input_shape
+from keras_ganinit._layers import redraw, single_input_shape
 from keras_ganinit._losses import discriminator_loss, generator_loss
 from keras_ganinit._mirror import build_mirror
 from keras_ganinit.activation_report import activation_report
@@ -127,6 +127,13 @@ class GanInitModel(keras.Model):
             the research paper's adversarial-only form, kernels transferred
             as trained). Arguments you pass override it. docs/benchmarks.md
             compares them.
+        seed: an integer that makes everything random this model creates
+            reproducible: the initial weights of the mirror and of the
+            default discriminator it builds, and the input noise. None
+            draws them from Keras's global seed
+            (`keras.utils.set_random_seed`), as Keras layers do. The
+            extractor, and a decoder or discriminator you pass, keep their
+            own weights.
         **kwargs: passed to `keras.Model` (`name`, ...).
 
     Example:
@@ -156,6 +163,7 @@ class GanInitModel(keras.Model):
         calibrate: bool | None = None,
         calibration_target_std: float | None = None,
         preset: str = "default",
+        seed: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -164,16 +172,23 @@ class GanInitModel(keras.Model):
                 f"preset must be one of {sorted(PRESETS)}, but got {preset!r}. "
                 f"'paper' is the research paper's form, 'default' the measured best."
             )
-        if reconstruction_weight is None:
-            reconstruction_weight = PRESETS[preset]["reconstruction_weight"]
-        if input_noise is None:
-            input_noise = PRESETS[preset]["input_noise"]
-        if calibrate is None:
-            calibrate = PRESETS[preset]["calibrate"]
-        if tied_weights is None:
-            tied_weights = PRESETS[preset]["tied_weights"]
-        if feature_matching is None:
-            feature_matching = PRESETS[preset]["feature_matching"]
+        seed = _check_seed(seed)
+        given = dict(
+            reconstruction_weight=reconstruction_weight,
+            input_noise=input_noise,
+            calibrate=calibrate,
+            tied_weights=tied_weights,
+            feature_matching=feature_matching,
+        )
+        chosen: dict[str, Any] = {
+            name: PRESETS[preset][name] if value is None else value
+            for name, value in given.items()
+        }
+        reconstruction_weight = chosen["reconstruction_weight"]
+        input_noise = chosen["input_noise"]
+        calibrate = chosen["calibrate"]
+        tied_weights = chosen["tied_weights"]
+        feature_matching = chosen["feature_matching"]
         for name, value in (
             ("tied_weights", tied_weights),
             ("feature_matching", feature_matching),
@@ -191,6 +206,8 @@ class GanInitModel(keras.Model):
             _check_decoder(decoder, feature_shape, input_shape)
         else:
             decoder = build_mirror(extractor, tied=tied_weights)
+            if seed is not None:
+                redraw(decoder, seed)
         if not _tied.attach(decoder, extractor) and tied_weights and own_decoder:
             raise ValueError(
                 f"tied_weights=True makes the automatic mirror reuse the "
@@ -200,6 +217,8 @@ class GanInitModel(keras.Model):
             )
         if discriminator is None:
             discriminator = default_discriminator(input_shape)
+            if seed is not None:
+                redraw(discriminator, seed + 1)
         else:
             check_discriminator(discriminator, input_shape)
         reconstruction_weight = _non_negative(
@@ -227,7 +246,8 @@ class GanInitModel(keras.Model):
         self.calibrate_after_fit = calibrate
         self.calibration_target_std = _calibration.check_target(calibration_target_std)
         self.preset = preset
-        self._noise_seed = keras.random.SeedGenerator()
+        self.seed = seed
+        self._noise_seed = keras.random.SeedGenerator(seed)
         self.generator_optimizer = None
         self.discriminator_optimizer = None
         self._loss_tracker = keras.metrics.Mean(name="loss")
@@ -537,6 +557,7 @@ class GanInitModel(keras.Model):
             "calibrate": self.calibrate_after_fit,
             "calibration_target_std": self.calibration_target_std,
             "preset": self.preset,
+            "seed": self.seed,
         }
 
     @classmethod
@@ -623,6 +644,15 @@ def _first(callback, callbacks):
         callbacks.callbacks.insert(0, callback)
         return callbacks
     return [callback, *(callbacks or [])]
+
+
+def _check_seed(seed):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(
+            f"seed must be an integer or None, but got {seed!r}. Pass e.g. "
+            f"seed=0 for reproducible mirror, discriminator and noise draws."
+        )
+    return seed
 
 
 def _non_negative(value, name, meaning):

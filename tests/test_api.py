@@ -13,6 +13,7 @@ def test_every_public_name_imports():
         "activation_report",
         "compare_reports",
         "lsuv",
+        "mirror",
         "with_pretrained_initializers",
     ]
     for name in keras_ganinit.__all__:

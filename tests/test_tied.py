@@ -173,3 +173,16 @@ def test_tied_mirror_of_a_residual_graph_trains():
     before = _np(extractor.get_layer("c2").kernel).copy()
     gan.fit(_digits(64).reshape(-1, 8, 8, 1), epochs=1, batch_size=32, verbose=0)
     assert not np.array_equal(before, _np(extractor.get_layer("c2").kernel))
+
+
+def test_a_seeded_tied_mirror_leaves_the_extractor_kernels_alone():
+    extractor = dense_extractor()
+    before = [keras.ops.convert_to_numpy(w) for w in extractor.weights]
+    decoder = keras_ganinit.mirror(extractor, tied=True, seed=3)
+    for old, new in zip(before, extractor.weights, strict=True):
+        np.testing.assert_array_equal(old, keras.ops.convert_to_numpy(new))
+    again = keras_ganinit.mirror(extractor, tied=True, seed=3)
+    for a, b in zip(decoder.weights, again.weights, strict=True):
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
+        )
