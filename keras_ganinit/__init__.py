@@ -13,7 +13,7 @@ from keras_ganinit.lsuv import lsuv
 from keras_ganinit.mirror import mirror
 from keras_ganinit.with_pretrained_initializers import with_pretrained_initializers
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ActivationReport",
