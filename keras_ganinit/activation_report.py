@@ -199,8 +199,13 @@ class ActivationReport:
     """
 
     def __init__(
-        self, rows, model_name="model", samples=None, margin=0.02, normalized=()
-    ):
+        self,
+        rows: list,
+        model_name: str = "model",
+        samples: int | None = None,
+        margin: float = 0.02,
+        normalized: tuple = (),
+    ) -> None:
         self.rows = list(rows)
         self.model_name = model_name
         self.samples = samples
@@ -559,8 +564,8 @@ def activation_report(
     ...     keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2)])
     >>> x = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
     >>> report = activation_report(model, x)
-    >>> [(row["class"], row["activation"]) for row in report.rows]
-    [('Dense', 'relu'), ('Dense', 'linear')]
+    >>> print(", ".join(row["class"] + " " + row["activation"] for row in report.rows))
+    Dense relu, Dense linear
     >>> report.check() is report
     True
     """

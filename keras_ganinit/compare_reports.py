@@ -35,7 +35,7 @@ class ReportComparison:
             already checked to have the same layer classes in the same order.
     """
 
-    def __init__(self, reports):
+    def __init__(self, reports: Mapping[str, ActivationReport]) -> None:
         self.reports = dict(reports)
 
     @property
@@ -135,7 +135,8 @@ def compare_reports(reports: Mapping[str, ActivationReport]) -> ReportComparison
     ...     "zeros": activation_report(mlp("zeros"), x)})
     >>> "He dead" in str(both) and "zeros dead" in str(both)
     True
-    >>> both.reports["zeros"].rows[0]["dead_fraction"]
+    >>> zeros = both.reports["zeros"].rows[0]
+    >>> zeros["dead_fraction"]
     1.0
     """
     if not isinstance(reports, Mapping):
