@@ -958,10 +958,18 @@ def write_report(all_summaries, intro, out_md, findings=None):
     """benchmarks.md: goal check, overview, per-cell tables; `findings` (a
     Markdown file written by hand after reading the results) goes after the
     goal check."""
+    produced = [
+        "## How these tables were produced",
+        "",
+        intro,
+        "",
+    ]
     lines = [
         "# Initialization quality benchmark",
         "",
-        intro,
+        "Findings first (written by hand), then the goal check, an overview "
+        "and one table per cell; the commands that produced them are in "
+        "'How these tables were produced', before the tables.",
         "",
         "Validation accuracy, mean ± std over seeds. 'to He' = first epoch whose "
         "mean reaches HeNormal's final mean accuracy (- if never). 'to He s' = "
@@ -1064,6 +1072,7 @@ def write_report(all_summaries, intro, out_md, findings=None):
         ),
         *(overview if counted else []),
         "",
+        *produced,
         *tables,
     ]
     with open(out_md, "w") as handle:
