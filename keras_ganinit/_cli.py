@@ -740,7 +740,7 @@ def _pretrain(args):
         args.data, args.key, extractor, args.rescale, limit=limit, seed=args.seed
     )
     try:
-        gan = keras_ganinit.GanInitModel(extractor, preset=args.preset)
+        gan = keras_ganinit.GanInitModel(extractor, preset=args.preset, seed=args.seed)
     except (TypeError, ValueError) as error:
         raise CliError(f"Cannot pretrain {extractor.name!r}: {error}") from error
     gan.compile()
@@ -880,6 +880,7 @@ def _print_options(config, is_gan):
             "feature_matching",
             "calibrate",
             "calibration_target_std",
+            "seed",
         ):
             value = options.get(key, "(not saved)")
             if key == "calibration_target_std" and value is None:

@@ -204,7 +204,7 @@ class ActivationReport:
         model_name: str = "model",
         samples: int | None = None,
         margin: float = 0.02,
-        normalized: tuple = (),
+        normalized: "tuple | list" = (),
     ) -> None:
         self.rows = list(rows)
         self.model_name = model_name

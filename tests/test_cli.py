@@ -259,7 +259,8 @@ def test_inspect_shows_weights_options_and_calibration(pretrained):
     assert "GanInitModel" in stdout and "of the extractor 'extractor'" in stdout
     for name in ("fe1", "fe2", "kernel", "bias", "(64, 32)", "sv max/min"):
         assert name in stdout
-    for option in ("preset: default", "reconstruction_weight: 1.0", "calibrate: True"):
+    options = ("preset: default", "reconstruction_weight: 1.0", "calibrate: True")
+    for option in (*options, "seed: 0"):
         assert option in stdout
     assert "generator_optimizer: Adam(learning_rate=0.0002, beta_1=0.5" in stdout
     assert "kernels: 2 of 2 have all singular values equal" in stdout
