@@ -10,7 +10,7 @@ import os
 import keras
 import numpy as np
 import pytest
-from conftest import EAGER_IS_FASTER
+from helpers import EAGER_IS_FASTER
 from keras import layers as L
 
 import keras_ganinit

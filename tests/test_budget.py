@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import dense_extractor
+from helpers import dense_extractor
 
 import keras_ganinit
 from keras_ganinit import _budget

@@ -11,7 +11,7 @@ import sys
 import keras
 import numpy as np
 import pytest
-from conftest import conv_extractor
+from helpers import conv_extractor
 from keras import layers
 
 import keras_ganinit

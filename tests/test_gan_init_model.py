@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import conv_extractor, dense_extractor, same
+from helpers import conv_extractor, dense_extractor, same
 from keras import layers
 
 import keras_ganinit

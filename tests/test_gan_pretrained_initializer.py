@@ -11,7 +11,7 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from conftest import same
+from helpers import same
 from keras import layers
 
 import keras_ganinit

@@ -12,7 +12,7 @@ import shutil
 import keras
 import numpy as np
 import pytest
-from conftest import dense_extractor, same
+from helpers import dense_extractor, same
 from keras import layers
 
 import keras_ganinit

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import dense_extractor
+from helpers import dense_extractor
 from keras import layers
 from sklearn.datasets import load_digits
 
