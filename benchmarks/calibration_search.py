@@ -24,6 +24,7 @@ kernels against the standard initializers. `--tanh --report` reads every
 dataset's results.
 """
 
+import argparse
 import json
 import os
 import sys
@@ -301,20 +302,34 @@ def report_tanh(epoch=3):
         )
 
 
-if __name__ == "__main__":
-    if "--tanh" in sys.argv:
-        if "--report" not in sys.argv:
-            choices = ["digits", "mnist1d", "mnist1d-40k"]
-            rest = sys.argv[sys.argv.index("--tanh") + 1 :]
-            if not rest or rest[0] not in choices:
-                sys.exit(f"--tanh needs a dataset, one of {choices}: --tanh digits")
-            search_tanh(rest[0])
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--tanh",
+        choices=["digits", "mnist1d", "mnist1d-40k"],
+        help="the tanh-target selection round on one dataset",
+    )
+    group.add_argument(
+        "--mnist1d", action="store_true", help="pretraining length, MNIST-1D"
+    )
+    parser.add_argument(
+        "--report", action="store_true", help="print the table only, no training"
+    )
+    args = parser.parse_args(argv)
+    if args.tanh or (args.report and "--tanh" in (argv or sys.argv)):
+        if not args.report:
+            search_tanh(args.tanh)
         report_tanh()
-    elif "--mnist1d" in sys.argv:
-        if "--report" not in sys.argv:
+    elif args.mnist1d:
+        if not args.report:
             search_mnist1d()
         report_mnist1d()
     else:
-        if "--report" not in sys.argv:
+        if not args.report:
             search()
         report()
+
+
+if __name__ == "__main__":
+    main()

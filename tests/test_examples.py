@@ -1,4 +1,4 @@
-"""The README's demo runs end to end and both classifiers learn."""
+"""The README's demo runs end to end and every method's classifier learns."""
 
 import importlib.util
 import pathlib
@@ -6,26 +6,36 @@ import pathlib
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 
-def test_digits_demo_runs_and_both_classifiers_learn(capsys):
+def test_digits_demo_compares_every_method_and_saves_its_plot(capsys, tmp_path):
     spec = importlib.util.spec_from_file_location(
         "digits_demo", EXAMPLES / "digits_demo.py"
     )
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
-    results = demo.main(["--pretrain-epochs", "2", "--epochs", "3"])
+    plot = tmp_path / "demo.png"
+    results = demo.main(
+        ["--seeds", "1", "--epochs", "3", "--steps", "20", "--plot", str(plot)]
+    )
     printed = capsys.readouterr().out
-    assert set(results) == {"GAN init (default)", "GAN init (paper)", "HeNormal"}
-    assert all(name in printed for name in results)
-    for accuracies in results.values():
-        assert len(accuracies) == 3
-        assert accuracies[-1] > 0.3  # ten classes: chance is 0.1
+    expected = {"HeNormal", "LSUV", "Calibration alone", "GAN init"}
+    if demo.anyinit is not None:
+        expected.add("AnyInit (empirical)")
+    assert set(results) == expected
+    table = printed[printed.index("Test accuracy, mean") :]
+    assert all(name in table for name in results)
+    assert "Epoch 3:" in printed and " is best, " in printed
+    for result in results.values():
+        assert result["accuracy"].shape == (1, 3)
+        assert result["accuracy"][0, -1] > 0.3  # ten classes: chance is 0.1
+        assert result["setup_s"].shape == result["train_s"].shape == (1,)
+    assert plot.stat().st_size > 10_000
 
 
 def test_image_folder_quickstart_pretrains_resnet50_and_starts_a_classifier(tmp_path):
     import keras
     import numpy as np
     import tensorflow as tf
-    from conftest import EAGER_IS_FASTER
+    from helpers import EAGER_IS_FASTER
 
     folder = tmp_path / "images"
     folder.mkdir()
