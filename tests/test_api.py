@@ -11,9 +11,11 @@ def test_every_public_name_imports():
         "ReportComparison",
         "__version__",
         "activation_report",
+        "callbacks",
         "compare_reports",
         "lsuv",
         "mirror",
+        "plot_filters",
         "with_pretrained_initializers",
     ]
     for name in keras_ganinit.__all__:
