@@ -74,6 +74,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import keras_ganinit  # noqa: E402
+from keras_ganinit.callbacks import Reconstructions  # noqa: E402
 
 try:
     import anyinit
@@ -163,10 +164,24 @@ def calibration_alone(x, seed, steps):
     return keras_ganinit.lsuv(extractor, x[:SAMPLES], center=True, target_std=1.0)
 
 
+# Where the first seed's GAN pretraining draws its pictures (--pictures).
+PICTURES = {"directory": None}
+
+
 def gan_init(x, seed, steps):
     gan = keras_ganinit.GanInitModel(make_extractor(keras.initializers.HeNormal, seed))
     gan.compile()
-    gan.fit(x, steps=steps, batch_size=64, verbose=0)  # no labels
+    callbacks, epochs = [], 1
+    if PICTURES["directory"]:  # real digits beside the generator's output
+        epochs = min(4, steps)  # the same steps, in 4 epochs: 4 pictures
+        callbacks.append(Reconstructions(x[:8], PICTURES["directory"]))
+    gan.fit(
+        x, steps=steps, epochs=epochs, batch_size=64, verbose=0, callbacks=callbacks
+    )
+    if PICTURES["directory"]:
+        path = os.path.join(PICTURES["directory"], "first_layer_filters.png")
+        keras_ganinit.plot_filters(gan.extractor, path=path)
+        PICTURES["directory"] = None  # the first seed only
     fresh = make_extractor(keras.initializers.HeNormal, seed)
     return keras_ganinit.with_pretrained_initializers(fresh, gan)
 
@@ -297,6 +312,12 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=200, help="GAN pretraining")
     parser.add_argument("--labels", type=float, default=0.1, help="fraction used")
     parser.add_argument("--plot", default="digits_demo.png", help="where to save it")
+    parser.add_argument(
+        "--pictures",
+        default="digits_demo_pictures",
+        help="folder for what GAN pretraining learned (first seed): the "
+        "generator's output each epoch and the first layer's filters; '' for none",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -310,6 +331,7 @@ def main(argv=None):
     if anyinit is None:
         print("(anyinit is not installed: pip install anyinit to compare with it.)")
     runs = {name: [] for name in METHODS}
+    PICTURES["directory"] = args.pictures or None
     for seed in range(args.seeds):
         data = load_data(args.labels, seed)
         for name in METHODS:
@@ -344,7 +366,13 @@ def main(argv=None):
         args.plot,
     )
     print(
-        f"\nPlot saved to {args.plot}. "
+        f"\nPlot saved to {args.plot}"
+        + (
+            f"; pictures of the pretraining in {args.pictures}/"
+            if args.pictures
+            else ""
+        )
+        + ". "
         f"Wall time: {time.perf_counter() - started:.0f} s."
     )
     return results

@@ -1,6 +1,7 @@
 """The README's demo runs end to end and every method's classifier learns."""
 
 import importlib.util
+import os
 import pathlib
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
@@ -12,9 +13,10 @@ def test_digits_demo_compares_every_method_and_saves_its_plot(capsys, tmp_path):
     )
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
-    plot = tmp_path / "demo.png"
+    plot, pictures = tmp_path / "demo.png", tmp_path / "pictures"
     results = demo.main(
         ["--seeds", "1", "--epochs", "3", "--steps", "20", "--plot", str(plot)]
+        + ["--pictures", str(pictures)]
     )
     printed = capsys.readouterr().out
     expected = {"HeNormal", "LSUV", "Calibration alone", "GAN init"}
@@ -29,6 +31,10 @@ def test_digits_demo_compares_every_method_and_saves_its_plot(capsys, tmp_path):
         assert result["accuracy"][0, -1] > 0.3  # ten classes: chance is 0.1
         assert result["setup_s"].shape == result["train_s"].shape == (1,)
     assert plot.stat().st_size > 10_000
+    assert sorted(os.listdir(pictures)) == [
+        "first_layer_filters.png",
+        *(f"reconstructions_epoch_00{epoch}.png" for epoch in range(1, 5)),
+    ]
 
 
 def test_image_folder_quickstart_pretrains_resnet50_and_starts_a_classifier(tmp_path):
