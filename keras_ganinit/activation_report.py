@@ -6,7 +6,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_ganinit import _probe
+from keras_ganinit import _plots, _probe
 from keras_ganinit._guard import as_array, non_finite_message
 
 # Activations that output exact zeros for a whole half-line: a unit that is
@@ -156,15 +156,9 @@ def table(header, lines, left):
 
 def figure(panels, width):
     """A headless matplotlib Figure with `panels` stacked axes sharing x."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise ImportError(
-            "plot() draws with matplotlib, which is not installed. Install it "
-            "with `pip install matplotlib`, or read the numbers from str(report) "
-            "or report.rows."
-        ) from error
-    fig = Figure(figsize=(width, 3.0 * panels + 1.5), layout="constrained")
+    fig = _plots.new_figure(
+        "ActivationReport.plot()", figsize=(width, 3.0 * panels + 1.5)
+    )
     return fig, fig.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_ganinit import _plots
 from keras_ganinit._layers import leaf_layers
 
 CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D)
@@ -114,15 +115,4 @@ def _choose(model, name):
 
 
 def _figure(**kwargs):
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise ImportError(
-            "plot_filters() draws with matplotlib, which is not installed. "
-            "Install it with `pip install matplotlib` (or "
-            "`pip install keras-ganinit[plots]`)."
-        ) from error
-    figure = Figure(layout="constrained", **kwargs)
-    FigureCanvasAgg(figure)
-    return figure
+    return _plots.new_figure("plot_filters()", **kwargs)

@@ -8,23 +8,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_ganinit import _guard
+from keras_ganinit import _guard, _plots
 
 
 def _figure(**kwargs):
-    """A headless matplotlib Figure drawn by Agg, without pyplot's state."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise ImportError(
-            "Reconstructions draws with matplotlib, which is not installed. "
-            "Install it with `pip install matplotlib` (or `pip install "
-            "keras-ganinit[plots]`)."
-        ) from error
-    fig = Figure(layout="constrained", **kwargs)
-    FigureCanvasAgg(fig)
-    return fig
+    return _plots.new_figure("Reconstructions", **kwargs)
 
 
 class Reconstructions(keras.callbacks.Callback):
