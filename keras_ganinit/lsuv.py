@@ -186,7 +186,7 @@ def lsuv(
         )
     target_of = target_std if callable(target_std) else (lambda layer: target_std)
     x_batch = keras.ops.convert_to_tensor(np.asarray(x_batch, dtype="float32"))
-    before = _report(model, x_batch) if verbose else None
+    before = activation_report(model, x_batch) if verbose else None
     run_rescaling(
         model,
         x_batch,
@@ -197,12 +197,8 @@ def lsuv(
         max_iterations=max_iterations,
     )
     if verbose:
-        print_before_after(before, _report(model, x_batch), "lsuv()")
+        print_before_after(before, activation_report(model, x_batch), "lsuv()")
     return model
-
-
-def _report(model, x_batch):
-    return activation_report(model, x_batch)
 
 
 def print_before_after(before, after, what):

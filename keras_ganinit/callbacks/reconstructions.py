@@ -105,11 +105,7 @@ class Reconstructions(keras.callbacks.Callback):
         self.x_samples = _check_samples(x_samples)[:max_samples]
         self.image_shape = _check_image_shape(image_shape, self.x_samples.shape[1:])
         # image_shape asks for images, whatever the samples' own shape.
-        self.layout = (
-            "image"
-            if self.image_shape
-            else _layout(self.x_samples.shape[1:], self.data_format)
-        )
+        self.layout = "image" if self.image_shape else _layout(self.x_samples.shape[1:])
         self.directory = os.fspath(directory)
         self.every = every
         self.log_dir = None if log_dir is None else os.fspath(log_dir)
@@ -254,7 +250,7 @@ def _check_image_shape(image_shape, sample_shape):
     return shape
 
 
-def _layout(shape, data_format):
+def _layout(shape):
     """How samples of `shape` are drawn: "image", "vector" or "sequence"."""
     if len(shape) == 1:
         return "vector"
