@@ -112,7 +112,7 @@ def run_family(name, side, args):
         model = backbone(name, side)
         row["params"] = f"{model.count_params():,}"
         start = time.perf_counter()
-        gan = keras_ganinit.GanInitModel(model, calibrate=False)
+        gan = keras_ganinit.GanInitModel(model, calibration=False)
         row["mirror build s"] = time.perf_counter() - start
         row["mirror params"] = f"{gan.decoder.count_params():,}"
         gan.compile()

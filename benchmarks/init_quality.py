@@ -79,9 +79,11 @@ ROOT = os.path.dirname(HERE)
 # redrawn and scaled by `anyinit.initialize(extractor, x[:512], seed=seed,
 # **kwargs)`; "autoencoder": the extractor and its
 # mirror trained on L1 reconstruction (then `calibrate()`d if kwargs say so);
-# "gan": GanInitModel with these keyword arguments (its default preset
-# calibrates at the end of fit), where "post" names a step run afterwards
-# instead: "lsuv" (LSUV alone) or "orth+lsuv" (orthogonalize, then LSUV, no
+# "gan": GanInitModel with these keyword arguments (its default recipe
+# calibrates at the end of fit), where "steps" is the fit budget, "noise" a
+# GaussianNoise layer put before the extractor (a denoising generator),
+# "tied" a decoder from `mirror(extractor, tied=True)`, and "post" names a
+# step run afterwards instead: "lsuv" (LSUV alone) or "orth+lsuv" (orthogonalize, then LSUV, no
 # centering: the default of the first benchmark run).
 METHODS = {
     "RandomNormal(0.02)": ("random", keras.initializers.RandomNormal, {"stddev": 0.02}),
@@ -92,7 +94,7 @@ METHODS = {
     "LSUV": ("lsuv", None, {}),
     "AnyInit": ("anyinit", None, {"mode": "empirical"}),
     "Autoencoder": ("autoencoder", None, {}),
-    "GAN (paper)": ("gan", None, {"preset": "paper"}),
+    "GAN (paper)": ("gan", None, {"recipe": "paper"}),
     "GAN (default)": ("gan", None, {}),
 }
 # Ablations of the default's parts, run with --ablations. The first answers
@@ -109,9 +111,9 @@ ABLATIONS = {
     "GAN rw1 + orth + LSUV, no centering": (
         "gan",
         None,
-        {"calibrate": False, "post": "orth+lsuv"},
+        {"calibration": False, "post": "orth+lsuv"},
     ),
-    "GAN rw1, no calibration": ("gan", None, {"calibrate": False}),
+    "GAN rw1, no calibration": ("gan", None, {"calibration": False}),
 }
 # Earlier ablations of the pretraining itself (docs/benchmarks.md, first run);
 # run them by name with --methods.
@@ -119,24 +121,24 @@ MORE_ABLATIONS = {
     "GAN rw1 + LSUV, no orthogonalization": (
         "gan",
         None,
-        {"calibrate": False, "post": "lsuv"},
+        {"calibration": False, "post": "lsuv"},
     ),
     "GAN rw5, no calibration": (
         "gan",
         None,
-        {"reconstruction_weight": 5.0, "calibrate": False},
+        {"reconstruction_weight": 5.0, "calibration": False},
     ),
     "GAN rw1 noise0.1, no calibration": (
         "gan",
         None,
-        {"input_noise": 0.1, "calibrate": False},
+        {"noise": 0.1, "calibration": False},
     ),
     # The option for tanh networks trained on much labelled data.
     "GAN, calibration_target_std=1": ("gan", None, {"calibration_target_std": 1.0}),
     # The mirror reuses the extractor's kernels, transposed (extractor^T).
-    "GAN, tied decoder weights": ("gan", None, {"tied_weights": True}),
+    "GAN, tied decoder weights": ("gan", None, {"tied": True}),
     # The generator matches the discriminator's mean hidden features instead.
-    "GAN, feature matching": ("gan", None, {"feature_matching": True}),
+    "GAN, feature matching": ("gan", None, {"adversarial_loss": "feature_matching"}),
 }
 # The default with a shorter pretraining budget, in steps of batch 64 run
 # with `fit(steps=N)` (one epoch: small data repeated inside it), run by name
@@ -512,7 +514,19 @@ def _pretrain(method, cell, x_train, image_shape, seed, epochs):
             kwargs = dict(kwargs)
             post = kwargs.pop("post", None)
             steps = kwargs.pop("steps", None)
-            gan = keras_ganinit.GanInitModel(model, **kwargs)
+            generator_input = model
+            noise = kwargs.pop("noise", 0.0)
+            if noise:
+                generator_input = keras.Sequential(
+                    [
+                        keras.Input(model.inputs[0].shape[1:]),
+                        keras.layers.GaussianNoise(noise, seed=seed),
+                        model,
+                    ]
+                )
+            if kwargs.pop("tied", False):
+                kwargs["decoder"] = keras_ganinit.mirror(model, tied=True)
+            gan = keras_ganinit.GanInitModel(generator_input, **kwargs)
             gan.compile()
             if steps:
                 gan.fit(x_train, steps=steps, batch_size=64, verbose=0)

@@ -41,7 +41,7 @@ def measure(epochs, repeats):
                 layers.Dense(32, activation="relu"),
             ]
         )
-        gan = keras_ganinit.GanInitModel(extractor, calibrate=False)
+        gan = keras_ganinit.GanInitModel(extractor, calibration=False)
         gan.compile()
         start = time.perf_counter()
         gan.fit(x, batch_size=64, verbose=0, **budget)

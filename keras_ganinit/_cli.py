@@ -175,10 +175,10 @@ def build_parser():
         help="train this many passes over the data",
     )
     pretrain.add_argument(
-        "--preset",
+        "--recipe",
         choices=("default", "paper"),
         default="default",
-        help="GanInitModel's preset (default: %(default)s, which calibrates)",
+        help="GanInitModel's recipe (default: %(default)s, which calibrates)",
     )
     pretrain.add_argument(
         "--batch-size",
@@ -740,7 +740,7 @@ def _pretrain(args):
         args.data, args.key, extractor, args.rescale, limit=limit, seed=args.seed
     )
     try:
-        gan = keras_ganinit.GanInitModel(extractor, preset=args.preset, seed=args.seed)
+        gan = keras_ganinit.GanInitModel(extractor, recipe=args.recipe, seed=args.seed)
     except (TypeError, ValueError) as error:
         raise CliError(f"Cannot pretrain {extractor.name!r}: {error}") from error
     gan.compile()
@@ -748,7 +748,7 @@ def _pretrain(args):
     print(
         f"Pretraining {extractor.name!r} (input {_input_shape(extractor, 'model')}"
         f", {extractor.count_params():,} parameters) on {len(x)} samples from "
-        f"{what}: {budget}, batch size {args.batch_size}, preset {args.preset!r}.",
+        f"{what}: {budget}, batch size {args.batch_size}, recipe {args.recipe!r}.",
         flush=True,
     )
     calibrated = []
@@ -789,10 +789,10 @@ def _pretrain(args):
             f"yes, on the first {min(len(x), gan_init_model.CALIBRATION_SAMPLES)} "
             f"samples"
         )
-    elif gan.calibrate_after_fit:
+    elif gan.calibration:
         calibration = "no: it failed (see the warning above)"
     else:
-        calibration = f"no (preset {args.preset!r} transfers the kernels as trained)"
+        calibration = f"no (recipe {args.recipe!r} transfers the kernels as trained)"
     layers = snapshot_of_model(gan).kernel_layers()
     print(
         f"Done: {steps_run} steps ({epochs_run} epoch"
@@ -872,15 +872,22 @@ def _print_options(config, is_gan):
     options = config.get("config", {})
     if is_gan:
         print("\nOptions (GanInitModel config):")
-        for key in (
+        # The 0.1 options (preset, calibrate, ...) are shown when a file has them.
+        legacy = (
             "preset",
-            "reconstruction_weight",
+            "calibrate",
             "input_noise",
             "tied_weights",
             "feature_matching",
-            "calibrate",
+        )
+        for key in (
+            "recipe",
+            "adversarial_loss",
+            "reconstruction_weight",
+            "calibration",
             "calibration_target_std",
             "seed",
+            *(key for key in legacy if key in options),
         ):
             value = options.get(key, "(not saved)")
             if key == "calibration_target_std" and value is None:
@@ -975,7 +982,8 @@ def _calibration_verdict(options, is_gan, ratios):
     """Lines on whether `ratios` (kernel name -> sv ratio) show calibration."""
     if is_gan:
         said = (
-            f"calibrate={options.get('calibrate')} (when True, fit calibrates "
+            f"calibration={options.get('calibration', options.get('calibrate'))} "
+            f"(when True, fit calibrates "
             f"the extractor at its end)"
         )
     else:

@@ -98,17 +98,18 @@ def feature_model(discriminator):
         model = keras.Model(discriminator.inputs[0], features)
     except Exception as error:
         raise ValueError(
-            f"feature_matching=True compares the discriminator's last hidden "
-            f"features on real and generated samples, but the input of the last "
-            f"layer of {discriminator.name!r} could not be reached ({error}). "
+            f"adversarial_loss='feature_matching' compares the discriminator's "
+            f"last hidden features on real and generated samples, but the "
+            f"input of the last layer of {discriminator.name!r} could not be "
+            f"reached ({error}). "
             f"Pass a keras.Sequential or functional discriminator that ends in "
-            f"its logit layer, or feature_matching=False."
+            f"its logit layer, or adversarial_loss='non_saturating'."
         ) from error
     if len(model.layers) < 2:
         raise ValueError(
-            f"feature_matching=True needs a hidden layer before the discriminator "
-            f"{discriminator.name!r}'s logit layer, but its last layer takes the "
-            f"samples themselves. Add a hidden layer, or pass "
-            f"feature_matching=False."
+            f"adversarial_loss='feature_matching' needs a hidden layer before "
+            f"the discriminator {discriminator.name!r}'s logit layer, but its "
+            f"last layer takes the samples themselves. Add a hidden layer, or pass "
+            f"adversarial_loss='non_saturating'."
         )
     return model

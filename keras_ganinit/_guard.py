@@ -64,7 +64,7 @@ def check_samples(x, name, minimum):
             + (
                 "calibration measures each unit's mean and standard deviation "
                 "over the samples. Pass a few hundred samples (or, to train "
-                "on fewer, GanInitModel(..., calibrate=False))."
+                "on fewer, GanInitModel(..., calibration=False))."
                 if minimum > 1
                 else "there is nothing to train on. Pass a non-empty array."
             )

@@ -12,25 +12,49 @@ def discriminator_loss(real_logits, fake_logits):
     return ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
 
 
-def generator_loss(fake_logits, generated, real, reconstruction_weight, features=None):
-    """The generator's loss, plus an optional L1 reconstruction term.
+def non_saturating_loss(fake_logits):
+    """-log D(G(x)): the generator's loss the GAN paper trains with."""
+    return ops.mean(ops.softplus(-fake_logits))
 
-    The adversarial term is the non-saturating loss on `fake_logits`, or, when
-    `features` is `(real_features, fake_features)` (the discriminator's last
-    hidden layer on real and on generated samples), feature matching: the
-    mean squared difference of their batch means (Salimans et al., 2016).
+
+def minimax_loss(fake_logits):
+    """log(1 - D(G(x))): the generator's side of the GAN value function.
+
+    It saturates: while the discriminator rejects generated samples with
+    confidence, its gradient vanishes.
+    """
+    return -ops.mean(ops.softplus(fake_logits))
+
+
+def feature_matching_loss(real_features, fake_features):
+    """The mean squared difference of the batch means of two feature batches.
+
+    Salimans et al. (2016): the discriminator's last hidden layer on real and
+    on generated samples.
+    """
+    real_mean, fake_mean = (
+        ops.mean(ops.reshape(f, (ops.shape(f)[0], -1)), axis=0)
+        for f in (real_features, fake_features)
+    )
+    return ops.mean(ops.square(real_mean - fake_mean))
+
+
+# The generator's adversarial terms, by the name GanInitModel takes. Feature
+# matching reads the discriminator's hidden features, not its logits.
+ADVERSARIAL_LOSSES = {
+    "non_saturating": non_saturating_loss,
+    "minimax": minimax_loss,
+    "feature_matching": feature_matching_loss,
+}
+
+
+def generator_loss(adversarial, generated, real, reconstruction_weight):
+    """The generator's adversarial term plus a weighted L1 reconstruction term.
 
     Returns:
         `(loss, reconstruction)`: the loss to minimize and the mean absolute
         error between the generator's output and its input, which is logged
         whatever its weight.
     """
-    if features is None:
-        adversarial = ops.mean(ops.softplus(-fake_logits))
-    else:
-        real_features, fake_features = (
-            ops.mean(ops.reshape(f, (ops.shape(f)[0], -1)), axis=0) for f in features
-        )
-        adversarial = ops.mean(ops.square(real_features - fake_features))
     reconstruction = ops.mean(ops.abs(generated - real))
     return adversarial + reconstruction_weight * reconstruction, reconstruction

@@ -142,7 +142,7 @@ def build_mirror(extractor, tied=False):
     output = builder.mirror_model(extractor, features, raw=True)
     if tied and builder.untied:
         warnings.warn(
-            f"tied_weights=True: the mirrors of {', '.join(builder.untied)} keep "
+            f"mirror(tied=True): the mirrors of {', '.join(builder.untied)} keep "
             f"kernels of their own, since Keras has no transposed form of these "
             f"layers that could reuse the extractor's kernel. Every Dense and "
             f"ungrouped Conv mirror is tied.",

@@ -40,8 +40,9 @@ class _Tied:
             raise ValueError(
                 f"The tied mirror layer {self.name!r} has no kernel of its own: it "
                 f"reuses the kernel of extractor layer {self.tied_to!r}, which is "
-                f"attached when GanInitModel(tied_weights=True) is built or "
-                f"loaded. Use it inside a GanInitModel."
+                f"attached when a GanInitModel is built with it or "
+                f"loaded. Use it inside a GanInitModel "
+                f"(decoder=keras_ganinit.mirror(extractor, tied=True))."
             )
         return self._source_kernel()
 

@@ -83,7 +83,7 @@ def train_step(model, state, data):
     x = model._inputs_from(data)
 
     def discriminator_loss():
-        generated = jax.lax.stop_gradient(model._generate(x, training=True))
+        generated = jax.lax.stop_gradient(model(x, training=True))
         return model._discriminator_loss(x, generated, training=True), None
 
     d_loss, _, trainable, non_trainable, optimizer_values = _player_update(

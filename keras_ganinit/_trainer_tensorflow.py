@@ -19,7 +19,7 @@ def _for_gradients(loss):
 def train_step(model, data):
     """One alternating update: the discriminator first, then the generator."""
     x = model._inputs_from(data)
-    generated = model._generate(x, training=True)
+    generated = model(x, training=True)
     with tf.GradientTape() as tape:
         d_loss = model._discriminator_loss(x, generated, training=True)
         scaled = _for_gradients(model.discriminator_optimizer.scale_loss(d_loss))

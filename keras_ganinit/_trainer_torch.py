@@ -16,7 +16,7 @@ def train_step(model, data):
     """One alternating update: the discriminator first, then the generator."""
     x = model._inputs_from(data)
     with torch.no_grad():
-        generated = model._generate(x, training=True)
+        generated = model(x, training=True)
     model.zero_grad()
     d_loss = model._discriminator_loss(x, generated, training=True)
     _update(

@@ -1,5 +1,6 @@
 """GanInitModel: adversarial pretraining of a feature extractor."""
 
+import copy
 import math
 import warnings
 from typing import Any
@@ -7,18 +8,31 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_ganinit import _budget, _calibration, _guard, _players, _tied, _trainer
+from keras_ganinit import (
+    _budget,
+    _calibration,
+    _guard,
+    _legacy,
+    _players,
+    _tied,
+    _trainer,
+)
 from keras_ganinit._discriminator import (
     check_discriminator,
     default_discriminator,
     feature_model,
 )
 from keras_ganinit._layers import redraw, single_input_shape
-from keras_ganinit._losses import discriminator_loss, generator_loss
-from keras_ganinit._mirror import build_mirror
+from keras_ganinit._losses import (
+    ADVERSARIAL_LOSSES,
+    discriminator_loss,
+    feature_matching_loss,
+    generator_loss,
+)
 from keras_ganinit.activation_report import activation_report
 from keras_ganinit.gan_pretrained_initializer import GanPretrainedInitializer
 from keras_ganinit.lsuv import print_before_after
+from keras_ganinit.mirror import mirror
 
 _FIXED_COMPILE_ARGS = (
     "optimizer",
@@ -29,23 +43,11 @@ _FIXED_COMPILE_ARGS = (
 )
 
 
-PRESETS: dict[str, dict[str, Any]] = {
+RECIPES: dict[str, dict[str, Any]] = {
     # The research paper's form: adversarial loss only, kernels as trained.
-    "paper": {
-        "reconstruction_weight": 0.0,
-        "input_noise": 0.0,
-        "tied_weights": False,
-        "feature_matching": False,
-        "calibrate": False,
-    },
+    "paper": {"reconstruction_weight": 0.0, "calibration": False},
     # Our form, chosen from benchmarks/init_quality.py (docs/benchmarks.md).
-    "default": {
-        "reconstruction_weight": 1.0,
-        "input_noise": 0.0,
-        "tied_weights": False,
-        "feature_matching": False,
-        "calibrate": True,
-    },
+    "default": {"reconstruction_weight": 1.0, "calibration": True},
 }
 CALIBRATION_SAMPLES = 512
 
@@ -89,52 +91,54 @@ class GanInitModel(keras.Model):
             and a strided CNN for `(steps, channels)`, `(h, w, channels)` and
             `(d, h, w, channels)` samples.
         decoder: a `keras.Model` from the extractor's output shape back to its
-            input shape. Defaults to the extractor's mirror, its graph walked
-            back from output to input: Dense back to the previous width,
-            ConvND to ConvNDTranspose, pooling to upsampling, Flatten to
-            Reshape, merges to fan-outs, Concatenate to a split
-            (docs/architectures.md).
+            input shape. Defaults to `keras_ganinit.mirror(extractor)`, the
+            extractor's graph walked back from output to input: Dense back to
+            the previous width, ConvND to ConvNDTranspose, pooling to
+            upsampling, Flatten to Reshape, merges to fan-outs, Concatenate
+            to a split (docs/architectures.md). Pass
+            `keras_ganinit.mirror(extractor, tied=True)` for the literal
+            extractor^T that reuses the extractor's kernels, or start from
+            `mirror(...)` and change it.
+        adversarial_loss: the generator's adversarial term, by name:
+            `"non_saturating"` (the default, in both recipes: the standard GAN
+            loss in its non-saturating form, -log D(G(x))),
+            `"minimax"` (the saturating log(1 - D(G(x))) of the GAN paper's
+            value function, which the GAN paper itself replaces with the
+            non-saturating form because it learns slowly while the
+            discriminator wins) or `"feature_matching"` (the squared
+            difference between the mean features of real and generated
+            batches at the discriminator's last hidden layer, Salimans et al.
+            2016; needs a Sequential or functional discriminator).
+            Non-saturating won the benchmark against feature matching
+            (docs/benchmarks.md).
         reconstruction_weight: weight of the L1 term between generator output
             and input added to the generator's loss (0 for a pure GAN). None
-            takes the preset's value.
-        input_noise: standard deviation of Gaussian noise added to the
-            generator's input while training (a denoising generator; 0 for
-            none). None takes the preset's value.
-        tied_weights: whether the automatic mirror reuses the extractor's
-            kernels, transposed (literally extractor^T: Dense mirrors multiply
-            by the kernel's transpose, ConvNDTranspose mirrors use the Conv
-            kernel), so the mirror owns only its biases. Needs
-            `decoder=None`. None takes the preset's value (False in both).
-        feature_matching: whether the generator's adversarial term is
-            feature matching (the squared difference between the mean
-            features of real and generated batches at the discriminator's
-            last hidden layer) instead of the non-saturating GAN loss. Needs
-            a Sequential or functional discriminator. None takes the
-            preset's value (False in both).
-        calibrate: whether `fit` ends by calibrating the extractor's kernels
+            takes the recipe's value.
+        calibration: whether `fit` ends by calibrating the extractor's kernels
             and biases (`calibrate()`: nearest orthogonal matrix, then LSUV
             with centered biases, on the first 512 training samples). None
-            takes the preset's value.
+            takes the recipe's value.
         calibration_target_std: the output standard deviation calibration
             gives each layer: None (the default) for 1, or 0.5 for tanh
             layers; or one number > 0 for every layer. With tanh networks
             trained on much labelled data, 1.0 started faster in the
             benchmark (docs/benchmarks.md).
-        preset: `"default"` (reconstruction_weight=1.0, input_noise=0.0,
-            tied_weights=False, feature_matching=False, calibrate=True) or
-            `"paper"` (reconstruction_weight=0.0, input_noise=0.0,
-            tied_weights=False, feature_matching=False, calibrate=False:
-            the research paper's adversarial-only form, kernels transferred
-            as trained). Arguments you pass override it. docs/benchmarks.md
-            compares them.
+        recipe: the named bundle of the two choices that differ between our
+            form and the paper's. `"default"` (reconstruction_weight=1.0,
+            calibration=True: the measured best) or `"paper"`
+            (reconstruction_weight=0.0, calibration=False: the research
+            paper's adversarial-only form, kernels transferred as trained).
+            Arguments you pass override it. docs/benchmarks.md compares them.
         seed: an integer that makes everything random this model creates
             reproducible: the initial weights of the mirror and of the
-            default discriminator it builds, and the input noise. None
-            draws them from Keras's global seed
-            (`keras.utils.set_random_seed`), as Keras layers do. The
-            extractor, and a decoder or discriminator you pass, keep their
+            default discriminator it builds. None draws them from Keras's
+            global seed (`keras.utils.set_random_seed`), as Keras layers do.
+            The extractor, and a decoder or discriminator you pass, keep their
             own weights.
-        **kwargs: passed to `keras.Model` (`name`, ...).
+        **kwargs: passed to `keras.Model` (`name`, ...). The 0.1 arguments
+            `preset`, `calibrate`, `tied_weights` and `feature_matching` still
+            work, with a `DeprecationWarning` naming their replacement;
+            `input_noise` is gone (CHANGELOG.md).
 
     Example:
 
@@ -156,64 +160,58 @@ class GanInitModel(keras.Model):
         extractor: keras.Model,
         discriminator: keras.Model | None = None,
         decoder: keras.Model | None = None,
+        adversarial_loss: str = "non_saturating",
         reconstruction_weight: float | None = None,
-        input_noise: float | None = None,
-        tied_weights: bool | None = None,
-        feature_matching: bool | None = None,
-        calibrate: bool | None = None,
+        calibration: bool | None = None,
         calibration_target_std: float | None = None,
-        preset: str = "default",
+        recipe: str = "default",
         seed: int | None = None,
         **kwargs: Any,
     ) -> None:
+        legacy = _legacy.translate(
+            kwargs, from_config=kwargs.pop("_from_config", False)
+        )
         super().__init__(**kwargs)
-        if preset not in PRESETS:
+        recipe = legacy.get("recipe", recipe)
+        calibration = legacy.get("calibration", calibration)
+        adversarial_loss = legacy.get("adversarial_loss", adversarial_loss)
+        if recipe not in RECIPES:
             raise ValueError(
-                f"preset must be one of {sorted(PRESETS)}, but got {preset!r}. "
+                f"recipe must be one of {sorted(RECIPES)}, but got {recipe!r}. "
                 f"'paper' is the research paper's form, 'default' the measured best."
             )
+        if adversarial_loss not in ADVERSARIAL_LOSSES:
+            raise ValueError(
+                f"adversarial_loss must be one of {list(ADVERSARIAL_LOSSES)}, but "
+                f"got {adversarial_loss!r}. 'non_saturating' is the standard GAN "
+                f"loss (the default), 'feature_matching' matches the "
+                f"discriminator's mean hidden features."
+            )
         seed = _check_seed(seed)
-        given = dict(
-            reconstruction_weight=reconstruction_weight,
-            input_noise=input_noise,
-            calibrate=calibrate,
-            tied_weights=tied_weights,
-            feature_matching=feature_matching,
-        )
-        chosen: dict[str, Any] = {
-            name: PRESETS[preset][name] if value is None else value
-            for name, value in given.items()
-        }
-        reconstruction_weight = chosen["reconstruction_weight"]
-        input_noise = chosen["input_noise"]
-        calibrate = chosen["calibrate"]
-        tied_weights = chosen["tied_weights"]
-        feature_matching = chosen["feature_matching"]
-        for name, value in (
-            ("tied_weights", tied_weights),
-            ("feature_matching", feature_matching),
-            ("calibrate", calibrate),
-        ):
-            if not isinstance(value, bool):
-                raise TypeError(
-                    f"{name} must be True, False or None (the preset's choice), "
-                    f"but got {value!r}."
-                )
+        if reconstruction_weight is None:
+            reconstruction_weight = RECIPES[recipe]["reconstruction_weight"]
+        if calibration is None:
+            calibration = RECIPES[recipe]["calibration"]
+        if not isinstance(calibration, bool):
+            raise TypeError(
+                f"calibration must be True, False or None (the recipe's choice), "
+                f"but got {calibration!r}."
+            )
         input_shape = single_input_shape(extractor, "extractor")
         feature_shape = tuple(extractor.outputs[0].shape[1:])
-        own_decoder = decoder is not None
         if decoder is not None:
+            if legacy.get("tied_weights"):
+                raise ValueError(
+                    f"tied_weights=True makes the automatic mirror reuse the "
+                    f"extractor's kernels, but a decoder was passed "
+                    f"({decoder.name!r}). Leave decoder=None, or build yours "
+                    f"from keras_ganinit.mirror(extractor, tied=True)."
+                )
             _check_decoder(decoder, feature_shape, input_shape)
+            _tied.attach(decoder, extractor)
         else:
-            decoder = build_mirror(extractor, tied=tied_weights)
-            if seed is not None:
-                redraw(decoder, seed)
-        if not _tied.attach(decoder, extractor) and tied_weights and own_decoder:
-            raise ValueError(
-                f"tied_weights=True makes the automatic mirror reuse the "
-                f"extractor's kernels, but a decoder was passed ({decoder.name!r}),"
-                f" which has no tied layers. Leave decoder=None, or pass "
-                f"tied_weights=False to train your decoder's own kernels."
+            decoder = mirror(
+                extractor, tied=legacy.get("tied_weights", False), seed=seed
             )
         if discriminator is None:
             discriminator = default_discriminator(input_shape)
@@ -224,30 +222,23 @@ class GanInitModel(keras.Model):
         reconstruction_weight = _non_negative(
             reconstruction_weight, "reconstruction_weight", "0 for a pure GAN"
         )
-        input_noise = _non_negative(
-            input_noise,
-            "input_noise",
-            "the standard deviation of Gaussian noise added to the generator's "
-            "input while training; 0 for none",
-        )
         self.extractor = extractor
         self.decoder = decoder
         self.discriminator = discriminator
+        self.adversarial_loss = adversarial_loss
         self.reconstruction_weight = reconstruction_weight
-        self.input_noise = input_noise
-        self.tied_weights = tied_weights
-        self.feature_matching = feature_matching
         # Not tracked: it shares the discriminator's layers and variables.
         object.__setattr__(
             self,
             "_discriminator_features",
-            feature_model(discriminator) if feature_matching else None,
+            feature_model(discriminator)
+            if adversarial_loss == "feature_matching"
+            else None,
         )
-        self.calibrate_after_fit = calibrate
+        self.calibration = calibration
         self.calibration_target_std = _calibration.check_target(calibration_target_std)
-        self.preset = preset
+        self.recipe = recipe
         self.seed = seed
-        self._noise_seed = keras.random.SeedGenerator(seed)
         self.generator_optimizer = None
         self.discriminator_optimizer = None
         self._loss_tracker = keras.metrics.Mean(name="loss")
@@ -400,7 +391,7 @@ class GanInitModel(keras.Model):
         keep the accuracy at a pretraining cost below the supervised run's
         (docs/benchmarks.md, "How long to pretrain").
 
-        With `calibrate=True` (the default preset), the extractor's kernels
+        With `calibration=True` (the default recipe), the extractor's kernels
         are calibrated with `calibrate()` on the first 512 training samples
         once training ends, so what is saved and transferred is calibrated.
 
@@ -414,7 +405,7 @@ class GanInitModel(keras.Model):
         epoch, and `fit` raises `FloatingPointError` saying so (the restored
         extractor is not calibrated; `gan.history` keeps the losses so far).
         """
-        _guard.check_samples(x, "x", 2 if self.calibrate_after_fit else 1)
+        _guard.check_samples(x, "x", 2 if self.calibration else 1)
         validation = kwargs.get("validation_data")
         if isinstance(validation, (tuple, list)) and validation:
             validation = validation[0]
@@ -444,7 +435,7 @@ class GanInitModel(keras.Model):
                 f"restored weights instead, call gan.calibrate(x_batch) before "
                 f"saving."
             )
-        if self.calibrate_after_fit:
+        if self.calibration:
             _warn_if_calibrating_a_local_shard()
             batch = _calibration.sample_batch(x, CALIBRATION_SAMPLES)
             if batch is None:
@@ -463,7 +454,7 @@ class GanInitModel(keras.Model):
                     warnings.warn(
                         f"GanInitModel trained, but could not calibrate the "
                         f"extractor ({error}); its weights stay exactly as "
-                        f"trained. Pass calibrate=False to silence this.",
+                        f"trained. Pass calibration=False to silence this.",
                         UserWarning,
                         stacklevel=2,
                     )
@@ -497,7 +488,7 @@ class GanInitModel(keras.Model):
         BatchNormalization moving statistics are then set to their inputs' on
         `x_batch` (with one more pass per such layer, so later layers are
         calibrated through them). `fit` does this by itself when
-        `calibrate=True`. Transfer the biases (and normalization variables)
+        `calibration=True`. Transfer the biases (and normalization variables)
         too, to keep the centering.
 
         Args:
@@ -550,40 +541,28 @@ class GanInitModel(keras.Model):
             "extractor": keras.saving.serialize_keras_object(self.extractor),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "adversarial_loss": self.adversarial_loss,
             "reconstruction_weight": self.reconstruction_weight,
-            "input_noise": self.input_noise,
-            "tied_weights": self.tied_weights,
-            "feature_matching": self.feature_matching,
-            "calibrate": self.calibrate_after_fit,
+            "calibration": self.calibration,
             "calibration_target_std": self.calibration_target_std,
-            "preset": self.preset,
+            "recipe": self.recipe,
             "seed": self.seed,
         }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
+        config = copy.deepcopy(config)  # Keras's deserializer consumes it.
         for key in ("extractor", "discriminator", "decoder"):
             config[key] = keras.saving.deserialize_keras_object(
                 config[key], custom_objects=custom_objects
             )
-        return cls(**config)
+        return cls(**config, _from_config=True)
 
     # The parts shared by every backend's train and test step.
 
     def _inputs_from(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return x
-
-    def _generate(self, x, training):
-        """The generator's output; while training, from a noisy input if asked."""
-        if training and self.input_noise > 0.0:
-            x = x + self.input_noise * keras.random.normal(
-                ops.shape(x),
-                dtype=keras.backend.standardize_dtype(x.dtype),
-                seed=self._noise_seed,
-            )
-        return self(x, training=training)
 
     def _discriminator_loss(self, x, generated, training):
         real_logits = self.discriminator(x, training=training)
@@ -592,22 +571,20 @@ class GanInitModel(keras.Model):
         return loss + _total(self.discriminator.losses)
 
     def _generator_loss(self, x, training):
-        generated = self._generate(x, training)
-        features = None
-        if self.feature_matching:
-            fake_logits = None
-            features = (
+        generated = self(x, training=training)
+        if self.adversarial_loss == "feature_matching":
+            adversarial = feature_matching_loss(
                 self._discriminator_features(x, training=training),
                 self._discriminator_features(generated, training=training),
             )
         else:
             fake_logits = self.discriminator(generated, training=training)
+            adversarial = ADVERSARIAL_LOSSES[self.adversarial_loss](fake_logits)
         loss, reconstruction = generator_loss(
-            fake_logits,
+            adversarial,
             generated,
             ops.cast(x, generated.dtype),
             self.reconstruction_weight,
-            features,
         )
         return loss + _total(
             self.extractor.losses + self.decoder.losses
@@ -631,7 +608,7 @@ def _warn_if_calibrating_a_local_shard():
         warnings.warn(
             "GanInitModel is calibrating on this process's own data "
             "(auto_shard_dataset=False): each process would end with other "
-            "weights. Pass calibrate=False, then call gan.calibrate(x_batch) "
+            "weights. Pass calibration=False, then call gan.calibrate(x_batch) "
             "with the same batch on every process (docs/distributed.md).",
             UserWarning,
             stacklevel=3,

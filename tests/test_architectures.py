@@ -147,7 +147,7 @@ def calibrated_statistics(model, x):
 def pretrain_save_load_transfer(make, x, tmp_path, fit_kwargs=None):
     """The whole user path; returns (gan, path, started model)."""
     keras.utils.set_random_seed(0)
-    gan = keras_ganinit.GanInitModel(make(), calibrate=False)
+    gan = keras_ganinit.GanInitModel(make(), calibration=False)
     assert gan.decoder.output_shape == gan.extractor.input_shape
     gan.compile(**(fit_kwargs or {}))
     before = weights_by_layer(gan.extractor)

@@ -11,7 +11,7 @@ from keras_ganinit import _budget
 
 
 def gan():
-    model = keras_ganinit.GanInitModel(dense_extractor(), calibrate=False)
+    model = keras_ganinit.GanInitModel(dense_extractor(), calibration=False)
     model.compile()
     return model
 
@@ -131,10 +131,10 @@ def test_steps_per_execution_is_chosen_unless_the_user_did(digits):
     backend = keras.backend.backend()
     assert STEPS_PER_EXECUTION == (1 if backend == "torch" else 16)
     assert gan().steps_per_execution == STEPS_PER_EXECUTION
-    mine = keras_ganinit.GanInitModel(dense_extractor(), calibrate=False)
+    mine = keras_ganinit.GanInitModel(dense_extractor(), calibration=False)
     mine.compile(steps_per_execution=1)
     assert mine.steps_per_execution == 1
-    eager = keras_ganinit.GanInitModel(dense_extractor(), calibrate=False)
+    eager = keras_ganinit.GanInitModel(dense_extractor(), calibration=False)
     eager.compile(run_eagerly=True)
     assert eager.steps_per_execution == 1
     # Whole executions never overrun an epoch of data that does not run out.

@@ -14,7 +14,7 @@ from keras_ganinit.callbacks import Reconstructions
 
 
 def gan(extractor):
-    model = keras_ganinit.GanInitModel(extractor, calibrate=False, seed=0)
+    model = keras_ganinit.GanInitModel(extractor, calibration=False, seed=0)
     model.compile()
     return model
 

@@ -162,15 +162,15 @@ def test_pretrain_reads_a_folder_of_images(files, tmp_path):
     assert gan.extractor.name == "conv_extractor"
 
 
-def test_pretrain_paper_preset_by_epochs_in_process(files, tmp_path, capsys):
+def test_pretrain_paper_recipe_by_epochs_in_process(files, tmp_path, capsys):
     out = tmp_path / "paper.keras"
     argv = ["pretrain", str(files["extractor.keras"]), str(files["two.npz"])]
     argv += ["--key", "test", "--out", str(out), "--epochs", "2"]
-    argv += ["--preset", "paper", "--batch-size", "5"]
+    argv += ["--recipe", "paper", "--batch-size", "5"]
     assert _cli.main(argv) == 0
     stdout = capsys.readouterr().out
     assert "Done: 4 steps (2 epochs)" in stdout
-    assert "Calibrated: no (preset 'paper'" in stdout
+    assert "Calibrated: no (recipe 'paper'" in stdout
     assert out.exists()
 
 
@@ -259,7 +259,7 @@ def test_inspect_shows_weights_options_and_calibration(pretrained):
     assert "GanInitModel" in stdout and "of the extractor 'extractor'" in stdout
     for name in ("fe1", "fe2", "kernel", "bias", "(64, 32)", "sv max/min"):
         assert name in stdout
-    options = ("preset: default", "reconstruction_weight: 1.0", "calibrate: True")
+    options = ("recipe: default", "reconstruction_weight: 1.0", "calibration: True")
     for option in (*options, "seed: 0"):
         assert option in stdout
     assert "generator_optimizer: Adam(learning_rate=0.0002, beta_1=0.5" in stdout

@@ -1,7 +1,10 @@
 """GanInitModel: alternating GAN training in ordinary fit workflows."""
 
 import csv
+import inspect
 import json
+import warnings
+import zipfile
 
 import keras
 import numpy as np
@@ -12,7 +15,6 @@ from keras import layers
 
 import keras_ganinit
 from keras_ganinit._calibration import refresh_batch_statistics
-from keras_ganinit.gan_init_model import PRESETS
 
 
 def kernels(*models):
@@ -319,27 +321,125 @@ def test_bad_compile_arguments_are_explained():
         gan.compile(generator_optimizer="no_such_optimizer")
 
 
-def test_presets_set_the_defaults_and_explicit_arguments_win():
-    paper = keras_ganinit.GanInitModel(dense_extractor(), preset="paper")
-    assert (paper.reconstruction_weight, paper.input_noise) == (0.0, 0.0)
+def test_recipes_set_the_defaults_and_explicit_arguments_win():
+    paper = keras_ganinit.GanInitModel(dense_extractor(), recipe="paper")
+    assert (paper.reconstruction_weight, paper.calibration) == (0.0, False)
     default = keras_ganinit.GanInitModel(dense_extractor())
-    assert default.preset == "default"
-    assert default.reconstruction_weight == PRESETS["default"]["reconstruction_weight"]
+    assert (default.recipe, default.adversarial_loss) == ("default", "non_saturating")
+    assert (default.reconstruction_weight, default.calibration) == (1.0, True)
     mixed = keras_ganinit.GanInitModel(
-        dense_extractor(), preset="paper", reconstruction_weight=2.0, input_noise=0.1
+        dense_extractor(), recipe="paper", reconstruction_weight=2.0
     )
-    assert (mixed.reconstruction_weight, mixed.input_noise) == (2.0, 0.1)
+    assert (mixed.reconstruction_weight, mixed.calibration) == (2.0, False)
     config = mixed.get_config()
-    assert (config["preset"], config["reconstruction_weight"]) == ("paper", 2.0)
+    assert (config["recipe"], config["reconstruction_weight"]) == ("paper", 2.0)
+    with pytest.raises(ValueError, match="recipe must be one of.*'paper'"):
+        keras_ganinit.GanInitModel(dense_extractor(), recipe="fast")
+    with pytest.raises(ValueError, match="adversarial_loss must be one of"):
+        keras_ganinit.GanInitModel(dense_extractor(), adversarial_loss="wgan")
 
 
-def test_input_noise_trains_and_evaluation_stays_deterministic(digits):
-    gan = keras_ganinit.GanInitModel(dense_extractor(), input_noise=0.2)
+def test_every_constructor_argument_is_an_attribute_of_the_same_name():
+    gan = keras_ganinit.GanInitModel(dense_extractor(), seed=3)
+    config = gan.get_config()
+    arguments = inspect.signature(keras_ganinit.GanInitModel).parameters
+    for name in arguments:
+        if name == "kwargs":
+            continue
+        assert name in config
+        value = getattr(gan, name)
+        if isinstance(value, keras.Model):
+            assert config[name]["class_name"] in ("Sequential", "Functional")
+        else:
+            assert config[name] == value
+
+
+def test_0_1_arguments_still_work_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning) as caught:
+        gan = keras_ganinit.GanInitModel(
+            dense_extractor(),
+            preset="paper",
+            calibrate=True,
+            feature_matching=True,
+            tied_weights=True,
+            input_noise=0.0,
+        )
+    messages = " ".join(str(w.message) for w in caught)
+    for advice in (
+        "recipe='paper'",
+        "calibration=True",
+        "adversarial_loss='feature_matching'",
+        "decoder=keras_ganinit.mirror(extractor, tied=True)",
+        "input_noise=0 changes nothing",
+    ):
+        assert advice in messages
+    assert (gan.recipe, gan.calibration) == ("paper", True)
+    assert gan.adversarial_loss == "feature_matching"
+    assert all("kernel" not in v.path for v in gan.decoder.trainable_variables)
+    with pytest.raises(ValueError, match=r"GaussianNoise\(0.2\)"):
+        keras_ganinit.GanInitModel(dense_extractor(), input_noise=0.2)
+    decoder = keras_ganinit.mirror(dense_extractor())
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="mirror"):
+        keras_ganinit.GanInitModel(
+            dense_extractor(), decoder=decoder, tied_weights=True
+        )
+    with pytest.raises(TypeError, match="calibration must be True, False or None"):
+        keras_ganinit.GanInitModel(dense_extractor(), calibration="yes")
+
+
+def _as_saved_by_0_1(path, old_path, **options):
+    """Rewrites a .keras file's config with 0.1's option names."""
+    with zipfile.ZipFile(path) as new, zipfile.ZipFile(old_path, "w") as old:
+        for item in new.infolist():
+            data = new.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                for key in ("adversarial_loss", "calibration", "recipe"):
+                    del config["config"][key]
+                config["config"].update(options)
+                data = json.dumps(config).encode()
+            old.writestr(item, data)
+
+
+def test_a_model_saved_by_0_1_loads(tmp_path):
+    gan = keras_ganinit.GanInitModel(dense_extractor(), recipe="paper")
+    path, old_path = str(tmp_path / "new.keras"), str(tmp_path / "old.keras")
+    gan.save(path)
+    old_options = dict(
+        preset="paper", calibrate=False, input_noise=0.0, tied_weights=False
+    )
+    _as_saved_by_0_1(path, old_path, feature_matching=True, **old_options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = keras.saving.load_model(old_path)
+    assert (loaded.recipe, loaded.calibration) == ("paper", False)
+    assert loaded.adversarial_loss == "feature_matching"
+    x = np.random.default_rng(0).random((4, 64)).astype("float32")
+    expected = keras.ops.convert_to_numpy(gan(x))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), expected)
+    old_options["input_noise"] = 0.1
+    _as_saved_by_0_1(path, old_path, **old_options)
+    with pytest.warns(UserWarning, match="saved with input_noise=0.1.*GaussianNoise"):
+        noisy = keras.saving.load_model(old_path)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(noisy(x)), expected)
+
+
+def test_a_gaussian_noise_layer_makes_a_denoising_generator(digits):
+    extractor = dense_extractor()
+    noisy = keras.Sequential(
+        [keras.Input((64,)), layers.GaussianNoise(0.2, seed=0), extractor]
+    )
+    gan = keras_ganinit.GanInitModel(noisy, calibration=False)
     gan.compile()
-    history = gan.fit(digits[0][:256], epochs=1, verbose=0).history
+    history = gan.fit(digits[0][:256], steps=4, verbose=0).history
     assert np.isfinite(history["g_loss"][0])
     first = gan.evaluate(digits[0][:64], verbose=0, return_dict=True)
     assert first == gan.evaluate(digits[0][:64], verbose=0, return_dict=True)
+    init = keras_ganinit.GanPretrainedInitializer(source=gan, layer="fe1")
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(init((64, 128))),
+        keras.ops.convert_to_numpy(extractor.get_layer("fe1").kernel),
+    )
 
 
 def layer_outputs(extractor, x):
@@ -359,7 +459,7 @@ def layer_output_stds(extractor, x):
 
 def test_default_fit_ends_with_calibrated_orthogonal_kernels(digits):
     gan = keras_ganinit.GanInitModel(dense_extractor())
-    assert gan.calibrate_after_fit
+    assert gan.calibration
     gan.compile()
     gan.fit(digits[0], epochs=1, batch_size=64, verbose=0)
     outputs = layer_outputs(gan.extractor, digits[0][:512])
@@ -422,15 +522,13 @@ def test_calibration_follows_the_data_fit_was_given(digits):
         assert all(abs(std - 1.0) <= 0.02 for std in stds)
 
 
-def test_paper_preset_and_calibrate_false_keep_the_kernels_as_trained(digits):
-    for kwargs in ({"preset": "paper"}, {"calibrate": False}):
+def test_paper_recipe_and_no_calibration_keep_the_kernels_as_trained(digits):
+    for kwargs in ({"recipe": "paper"}, {"calibration": False}):
         gan = keras_ganinit.GanInitModel(dense_extractor(), **kwargs)
         gan.compile()
         gan.fit(digits[0][:256], epochs=1, verbose=0)
         stds = layer_output_stds(gan.extractor, digits[0][:512])
         assert any(abs(std - 1.0) > 0.05 for std in stds)
-    with pytest.raises(TypeError, match="calibrate must be"):
-        keras_ganinit.GanInitModel(dense_extractor(), calibrate="yes")
 
 
 def test_a_generator_input_cannot_be_sampled_and_says_so(digits):
@@ -449,7 +547,9 @@ def test_feature_matching_pulls_generated_features_to_the_real_ones(digits):
     # squared distance between mean real and generated hidden features.
     keras.utils.set_random_seed(4)
     gan = keras_ganinit.GanInitModel(
-        dense_extractor(), feature_matching=True, reconstruction_weight=0.0
+        dense_extractor(),
+        adversarial_loss="feature_matching",
+        reconstruction_weight=0.0,
     )
     gan.compile(
         generator_optimizer=keras.optimizers.Adam(1e-3),
@@ -458,7 +558,8 @@ def test_feature_matching_pulls_generated_features_to_the_real_ones(digits):
     batch = digits[0][:128]
     first = gan.evaluate(batch, batch_size=128, verbose=0, return_dict=True)
     first = first["g_loss"]
-    features = gan._discriminator_features
+    discriminator = gan.discriminator
+    features = keras.Model(discriminator.inputs, discriminator.layers[-1].input)
     real = keras.ops.convert_to_numpy(features(batch)).mean(axis=0)
     fake = keras.ops.convert_to_numpy(features(gan(batch))).mean(axis=0)
     assert first == pytest.approx(np.mean((real - fake) ** 2), rel=1e-4)
@@ -468,9 +569,12 @@ def test_feature_matching_pulls_generated_features_to_the_real_ones(digits):
     assert last < 0.2 * first
 
 
-def test_feature_matching_and_tied_weights_are_saved(digits, tmp_path):
+def test_feature_matching_with_a_tied_mirror_is_saved(digits, tmp_path):
+    extractor = dense_extractor()
     gan = keras_ganinit.GanInitModel(
-        dense_extractor(), feature_matching=True, tied_weights=True
+        extractor,
+        decoder=keras_ganinit.mirror(extractor, tied=True),
+        adversarial_loss="feature_matching",
     )
     gan.compile()
     history = gan.fit(digits[0][:256], epochs=1, batch_size=64, verbose=0).history
@@ -478,20 +582,39 @@ def test_feature_matching_and_tied_weights_are_saved(digits, tmp_path):
     path = str(tmp_path / "fm.keras")
     gan.save(path)
     loaded = keras.saving.load_model(path)
-    assert (loaded.feature_matching, loaded.tied_weights) == (True, True)
+    assert loaded.adversarial_loss == "feature_matching"
+    assert all("kernel" not in v.path for v in loaded.decoder.trainable_variables)
     loaded.fit(digits[0][:128], epochs=1, batch_size=64, verbose=0)
-    default = keras_ganinit.GanInitModel(dense_extractor())
-    assert (default.feature_matching, default.tied_weights) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("non_saturating", lambda logits: np.logaddexp(0.0, -logits).mean()),
+        ("minimax", lambda logits: -np.logaddexp(0.0, logits).mean()),
+    ],
+)
+def test_adversarial_loss_by_name_is_the_generators_term(digits, name, expected):
+    gan = keras_ganinit.GanInitModel(
+        dense_extractor(), adversarial_loss=name, reconstruction_weight=0.0, seed=0
+    )
+    gan.compile()
+    batch = digits[0][:128]
+    g_loss = gan.evaluate(batch, batch_size=128, verbose=0, return_dict=True)
+    logits = keras.ops.convert_to_numpy(gan.discriminator(gan(batch)))
+    assert g_loss["g_loss"] == pytest.approx(expected(logits), rel=1e-4)
+    history = gan.fit(batch, steps=3, verbose=0).history
+    assert np.isfinite(history["g_loss"]).all()
 
 
 def test_feature_matching_needs_a_hidden_discriminator_layer():
     linear = keras.Sequential([keras.Input((64,)), layers.Dense(1)])
     with pytest.raises(ValueError, match="needs a hidden layer"):
         keras_ganinit.GanInitModel(
-            dense_extractor(), discriminator=linear, feature_matching=True
+            dense_extractor(),
+            discriminator=linear,
+            adversarial_loss="feature_matching",
         )
-    with pytest.raises(TypeError, match="feature_matching must be True, False"):
-        keras_ganinit.GanInitModel(dense_extractor(), feature_matching=1)
 
 
 def test_batch_statistics_follow_the_functional_graph(digits):
@@ -521,14 +644,12 @@ def test_batch_statistics_follow_the_functional_graph(digits):
     np.testing.assert_allclose(bn.moving_variance, hidden.var(axis=0), rtol=1e-4)
 
 
-def test_seed_makes_the_built_networks_and_noise_reproducible(digits):
+def test_seed_makes_the_built_networks_reproducible(digits):
     def built(seed):
         keras.utils.set_random_seed(seed + 100)  # a different global draw
         extractor = dense_extractor()
         extractor.set_weights(reference.get_weights())
-        return keras_ganinit.GanInitModel(
-            extractor, input_noise=0.1, seed=seed, calibrate=False
-        )
+        return keras_ganinit.GanInitModel(extractor, seed=seed, calibration=False)
 
     reference = dense_extractor()
     first, again, other = built(7), built(7), built(8)
@@ -544,8 +665,8 @@ def test_seed_makes_the_built_networks_and_noise_reproducible(digits):
             assert not np.array_equal(a, c)
     x = keras.ops.convert_to_tensor(digits[0][:8])
     np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(first._generate(x, training=True)),
-        keras.ops.convert_to_numpy(again._generate(x, training=True)),
+        keras.ops.convert_to_numpy(first(x, training=True)),
+        keras.ops.convert_to_numpy(again(x, training=True)),
     )
     assert first.get_config()["seed"] == 7
     with pytest.raises(TypeError, match="seed must be an integer"):

@@ -4,7 +4,7 @@ The recipe of docs/distributed.md, "Several hosts", on one machine: two
 processes on 127.0.0.1 join one `keras.distribution.DataParallel` job over
 CPU (gloo collectives) and pretrain a GanInitModel on the digits, 40 steps of
 global batch 64, from the same seed and with the data in a fixed order
-(calibrate=False: only training is compared). Once each process feeds every
+(calibration=False: only training is compared). Once each process feeds every
 global batch (Keras splits it, the default), once each feeds only its half.
 Another process trains alone on the same global batches. Both processes must
 end with identical weights, and with those of the single process up to float

@@ -39,7 +39,7 @@ def small_gan(**kwargs):
 def trained(digits):
     """A dense GAN trained one epoch, uncalibrated, and its saved file."""
     keras.utils.set_random_seed(3)
-    gan = small_gan(calibrate=False)
+    gan = small_gan(calibration=False)
     gan.compile()
     gan.fit(digits[0][:512], epochs=1, batch_size=64, verbose=0)
     return gan
@@ -70,9 +70,9 @@ def test_empty_and_one_sample_inputs_are_refused(digits):
     gan.compile()
     with pytest.raises(ValueError, match=r"x has 0 samples .* at least 2"):
         gan.fit(digits[0][:0], epochs=1, verbose=0)
-    with pytest.raises(ValueError, match=r"x has 1 sample .* calibrate=False"):
+    with pytest.raises(ValueError, match=r"x has 1 sample .* calibration=False"):
         gan.fit(digits[0][:1], epochs=1, verbose=0)
-    uncalibrated = small_gan(calibrate=False)
+    uncalibrated = small_gan(calibration=False)
     uncalibrated.compile()
     with pytest.raises(ValueError, match="x has 0 samples"):
         uncalibrated.fit(digits[0][:0], epochs=1, verbose=0)
@@ -154,7 +154,7 @@ def test_a_non_finite_loss_stops_restores_and_raises(digits, tmp_path):
 
 def test_loss_is_logged_for_standard_callbacks(digits):
     keras.utils.set_random_seed(5)
-    gan = small_gan(calibrate=False)
+    gan = small_gan(calibration=False)
     gan.compile()
     stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, mode="max")
     history = gan.fit(
@@ -331,7 +331,7 @@ def mixed_float16():
 def test_mixed_precision_scales_both_players_losses(digits, mixed_float16, tmp_path):
     LossScale = keras.optimizers.LossScaleOptimizer
     keras.utils.set_random_seed(6)
-    gan = small_gan(calibrate=False)
+    gan = small_gan(calibration=False)
     gan.compile()
     assert isinstance(gan.generator_optimizer, LossScale)
     assert isinstance(gan.discriminator_optimizer, LossScale)
@@ -345,7 +345,7 @@ def test_mixed_precision_scales_both_players_losses(digits, mixed_float16, tmp_p
 
     # The scale is really applied: a loss scaled by 2^60 overflows float16
     # gradients, so the step is skipped and each player's scale halves.
-    huge = small_gan(calibrate=False)
+    huge = small_gan(calibration=False)
     huge.compile(
         LossScale(keras.optimizers.Adam(), initial_scale=2.0**60),
         LossScale(keras.optimizers.Adam(), initial_scale=2.0**60),
@@ -355,6 +355,6 @@ def test_mixed_precision_scales_both_players_losses(digits, mixed_float16, tmp_p
     for player in (huge.generator_optimizer, huge.discriminator_optimizer):
         assert float(keras.ops.convert_to_numpy(player.dynamic_scale)) == 2.0**59
     assert identical(before, values(huge))
-    off = small_gan(calibrate=False)
+    off = small_gan(calibration=False)
     off.compile(auto_scale_loss=False)
     assert not isinstance(off.generator_optimizer, LossScale)

@@ -9,7 +9,6 @@ from sklearn.datasets import load_digits
 
 import keras_ganinit
 from keras_ganinit import _tied
-from keras_ganinit._mirror import build_mirror
 
 L = layers
 _np = keras.ops.convert_to_numpy
@@ -41,8 +40,8 @@ def _conv1d():
 @pytest.mark.parametrize("make", [dense_extractor, _cnn, _conv1d])
 def test_tied_mirror_owns_only_biases_and_gives_back_the_input_shape(make):
     extractor = make()
-    decoder = build_mirror(extractor, tied=True)
-    tied = _tied.attach(decoder, extractor)
+    decoder = keras_ganinit.mirror(extractor, tied=True)
+    tied = _tied.tied_layers(decoder)
     kernel_layers = [layer for layer in extractor.layers if hasattr(layer, "kernel")]
     assert len(tied) == len(kernel_layers)
     assert all(v.path.endswith("bias") for v in decoder.trainable_variables)
@@ -53,8 +52,7 @@ def test_tied_mirror_owns_only_biases_and_gives_back_the_input_shape(make):
 
 def test_tied_dense_multiplies_by_the_transposed_kernel():
     extractor = dense_extractor()
-    decoder = build_mirror(extractor, tied=True)
-    _tied.attach(decoder, extractor)
+    decoder = keras_ganinit.mirror(extractor, tied=True)
     mirror = decoder.get_layer("fe2_mirror")
     mirror.bias.assign(np.arange(128, dtype="float32"))
     h = np.random.default_rng(1).normal(size=(4, 32)).astype("float32")
@@ -67,8 +65,7 @@ def test_tied_dense_multiplies_by_the_transposed_kernel():
 def test_tied_conv_transpose_is_the_adjoint_of_the_conv(make):
     # <conv(x), y> == <conv_transpose(y), x> for the same kernel, no bias.
     extractor = make()
-    decoder = build_mirror(extractor, tied=True)
-    _tied.attach(decoder, extractor)
+    decoder = keras_ganinit.mirror(extractor, tied=True)
     conv = extractor.get_layer("c1")
     mirror = decoder.get_layer("c1_mirror")
     rng = np.random.default_rng(2)
@@ -92,7 +89,8 @@ def test_tied_conv_transpose_is_the_adjoint_of_the_conv(make):
 @pytest.fixture(scope="module")
 def trained_tied():
     extractor = dense_extractor()
-    gan = keras_ganinit.GanInitModel(extractor, tied_weights=True)
+    decoder = keras_ganinit.mirror(extractor, tied=True)
+    gan = keras_ganinit.GanInitModel(extractor, decoder=decoder)
     gan.compile()
     before = _np(extractor.get_layer("fe1").kernel).copy()
     history = gan.fit(_digits(), batch_size=32, epochs=2, verbose=0)
@@ -115,7 +113,10 @@ def test_tied_gan_round_trips_through_a_keras_file(trained_tied, tmp_path):
     path = str(tmp_path / "tied.keras")
     gan.save(path)
     loaded = keras.saving.load_model(path)
-    assert loaded.get_config()["tied_weights"] is True
+    assert {layer.tied_to for layer in _tied.tied_layers(loaded.decoder)} == {
+        "fe1",
+        "fe2",
+    }
     np.testing.assert_allclose(_np(loaded(x)), _np(gan(x)), rtol=1e-5, atol=1e-6)
     # The loaded mirror reads the loaded extractor's kernel, not a copy.
     kernel = loaded.extractor.get_layer("fe1").kernel
@@ -124,17 +125,11 @@ def test_tied_gan_round_trips_through_a_keras_file(trained_tied, tmp_path):
     loaded.fit(x, epochs=1, verbose=0)
 
 
-def test_tied_weights_errors_say_what_to_do():
-    with pytest.raises(TypeError, match="tied_weights must be True, False or None"):
-        keras_ganinit.GanInitModel(dense_extractor(), tied_weights="yes")
-    decoder = keras.Sequential([keras.Input((32,)), L.Dense(64)])
-    with pytest.raises(ValueError, match="Leave decoder=None"):
-        keras_ganinit.GanInitModel(
-            dense_extractor(), decoder=decoder, tied_weights=True
-        )
+def test_tied_mirror_errors_say_what_to_do():
     grouped = keras.Sequential([keras.Input((8, 4)), L.Conv1D(4, 3, groups=2)])
     with pytest.warns(UserWarning, match="grouped Conv.*keep kernels of their own"):
-        gan = keras_ganinit.GanInitModel(grouped, tied_weights=True)
+        decoder = keras_ganinit.mirror(grouped, tied=True)
+    gan = keras_ganinit.GanInitModel(grouped, decoder=decoder)
     assert not _tied.tied_layers(gan.decoder)
     assert len(gan.decoder.trainable_variables) == 2  # its own kernel and bias
     lone = _tied.TiedDense(8, tied_to="fe1")
@@ -146,7 +141,9 @@ def test_tied_weights_errors_say_what_to_do():
 
 @pytest.mark.parametrize("make", [_cnn, _conv1d])
 def test_tied_conv_mirrors_round_trip_through_a_keras_file(make, tmp_path):
-    gan = keras_ganinit.GanInitModel(make(), tied_weights=True)
+    extractor = make()
+    decoder = keras_ganinit.mirror(extractor, tied=True)
+    gan = keras_ganinit.GanInitModel(extractor, decoder=decoder)
     shape = gan.extractor.input_shape[1:]
     x = np.random.default_rng(3).normal(size=(4, *shape)).astype("float32")
     path = str(tmp_path / "tied_conv.keras")
@@ -163,7 +160,9 @@ def test_tied_mirror_of_a_residual_graph_trains():
     r = L.Conv2D(4, 3, padding="same", name="c2")(h)
     h = L.Flatten(name="flat")(L.Add(name="add")([h, r]))
     extractor = keras.Model(inputs, L.Dense(6, name="fe")(h), name="res")
-    gan = keras_ganinit.GanInitModel(extractor, tied_weights=True, calibrate=False)
+    gan = keras_ganinit.GanInitModel(
+        extractor, decoder=keras_ganinit.mirror(extractor, tied=True), calibration=False
+    )
     assert {layer.tied_to for layer in _tied.tied_layers(gan.decoder)} == {
         "c1",
         "c2",

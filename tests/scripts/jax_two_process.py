@@ -82,7 +82,7 @@ def main(
         ],
         name="extractor",
     )
-    gan = keras_ganinit.GanInitModel(extractor, calibrate=False)
+    gan = keras_ganinit.GanInitModel(extractor, calibration=False)
     gan.compile(
         generator_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
         discriminator_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
