@@ -65,7 +65,7 @@ def unbudgeted(x, kwargs):
     return is_dataset or _guard.as_array(x) is not None
 
 
-def by_steps(x, steps, kwargs):
+def by_steps(x, steps, kwargs, rng=None):
     """`(x, kwargs)` for `keras.Model.fit` that train exactly `steps` steps.
 
     Args:
@@ -74,6 +74,8 @@ def by_steps(x, steps, kwargs):
         steps: the number of training steps.
         kwargs: the other `fit` keyword arguments; `epochs` (default 1)
             splits the steps into that many epochs.
+        rng: a `np.random.Generator` that orders repeated data; None uses
+            NumPy's global state, which `keras.utils.set_random_seed` seeds.
 
     Returns:
         The input to train on and the keyword arguments to pass with it.
@@ -114,10 +116,13 @@ def by_steps(x, steps, kwargs):
         # across epochs when steps_per_epoch is given), shuffled as asked.
         kwargs.update(batch_size=batch_size)
         return x, kwargs
-    passes = [np.random.permutation(len(array))]
-    # Reshuffled on every pass; np.random follows keras.utils.set_random_seed.
+    # Reshuffled on every pass, unless fit was given shuffle=False.
+    shuffle = kwargs.get("shuffle", True)
+    rng = np.random if rng is None else rng
+    passes = []
     while sum(len(p) for p in passes) < needed:
-        passes.append(np.random.permutation(len(array)))
+        indices = np.arange(len(array))
+        passes.append(rng.permutation(indices) if shuffle else indices)
     order = np.concatenate(passes)[:needed]
     kwargs.update(shuffle=False)
     if needed * (array.nbytes // max(len(array), 1)) <= MAX_COPY_BYTES:

@@ -6,6 +6,7 @@ import warnings
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_ganinit import (
@@ -131,7 +132,8 @@ class GanInitModel(keras.Model):
             Arguments you pass override it. docs/benchmarks.md compares them.
         seed: an integer that makes everything random this model creates
             reproducible: the initial weights of the mirror and of the
-            default discriminator it builds. None draws them from Keras's
+            default discriminator it builds, and the order in which
+            `fit(steps=...)` repeats small data. None draws them from Keras's
             global seed (`keras.utils.set_random_seed`), as Keras layers do.
             The extractor, and a decoder or discriminator you pass, keep their
             own weights.
@@ -239,6 +241,8 @@ class GanInitModel(keras.Model):
         self.calibration_target_std = _calibration.check_target(calibration_target_std)
         self.recipe = recipe
         self.seed = seed
+        # Orders the repeated data of fit(steps=...): seeded with the model.
+        self._order_rng = None if seed is None else np.random.default_rng(seed + 2)
         self.generator_optimizer = None
         self.discriminator_optimizer = None
         self._loss_tracker = keras.metrics.Mean(name="loss")
@@ -414,7 +418,7 @@ class GanInitModel(keras.Model):
         if steps is None and _budget.unbudgeted(x, kwargs):
             steps = _budget.DEFAULT_STEPS
         if steps is not None:
-            data, kwargs = _budget.by_steps(x, steps, kwargs)
+            data, kwargs = _budget.by_steps(x, steps, kwargs, self._order_rng)
             y = None  # Labels are ignored; the repeated inputs stand alone.
         self._fit_steps_per_execution(kwargs.get("steps_per_epoch"))
         guard = _guard.NonFiniteGuard()
