@@ -1,4 +1,4 @@
-"""`python -m keras_ganinit`: the `keras-ganinit` command (keras_ganinit/_cli.py)."""
+"""`python -m keras_ganinit`: the `keras-ganinit` command (keras_ganinit/_cli/)."""
 
 import sys
 

@@ -15,7 +15,7 @@ from helpers import conv_extractor
 from keras import layers
 
 import keras_ganinit
-from keras_ganinit import _cli
+from keras_ganinit._cli import main
 
 
 def run(*args, cwd):
@@ -167,7 +167,7 @@ def test_pretrain_paper_recipe_by_epochs_in_process(files, tmp_path, capsys):
     argv = ["pretrain", str(files["extractor.keras"]), str(files["two.npz"])]
     argv += ["--key", "test", "--out", str(out), "--epochs", "2"]
     argv += ["--recipe", "paper", "--batch-size", "5"]
-    assert _cli.main(argv) == 0
+    assert main(argv) == 0
     stdout = capsys.readouterr().out
     assert "Done: 4 steps (2 epochs)" in stdout
     assert "Calibrated: no (recipe 'paper'" in stdout
@@ -178,14 +178,14 @@ def test_pretrain_refuses_to_overwrite(pretrained, files, capsys):
     out = pretrained[0]
     before = out.read_bytes()
     argv = ["pretrain", str(files["extractor.keras"]), str(files["digits.npy"])]
-    assert _cli.main([*argv, "--out", str(out)]) == 1
+    assert main([*argv, "--out", str(out)]) == 1
     message = capsys.readouterr().err
     assert message.count("\n") == 1 and "exists already" in message
     assert "--overwrite" in message
     # Never the extractor's own file, even with --overwrite.
     extractor = files["extractor.keras"]
     original = extractor.read_bytes()
-    assert _cli.main([*argv, "--out", str(extractor), "--overwrite"]) == 1
+    assert main([*argv, "--out", str(extractor), "--overwrite"]) == 1
     assert "is the EXTRACTOR file itself" in capsys.readouterr().err
     assert out.read_bytes() == before and extractor.read_bytes() == original
 
@@ -210,7 +210,7 @@ def test_pretrain_refuses_to_overwrite(pretrained, files, capsys):
     ],
 )
 def test_usage_errors_are_one_line(args, code, expected, capsys):
-    assert _cli.main(args) == code
+    assert main(args) == code
     captured = capsys.readouterr()
     assert captured.err.startswith("keras-ganinit: error: ")
     assert captured.err.count("\n") == 1 and expected in captured.err
@@ -218,7 +218,7 @@ def test_usage_errors_are_one_line(args, code, expected, capsys):
 
 def test_file_errors_say_what_to_do(files, tmp_path, capsys):
     def error(*args):
-        assert _cli.main([str(arg) for arg in args]) == 1
+        assert main([str(arg) for arg in args]) == 1
         message = capsys.readouterr().err
         assert message.count("\n") == 1 and "Traceback" not in message
         return message
@@ -241,7 +241,7 @@ def test_file_errors_say_what_to_do(files, tmp_path, capsys):
 def test_an_unknown_keras_application_lists_the_valid_names(files, tmp_path, capsys):
     argv = ["pretrain", "keras.applications:MobileNetV9", str(files["digits.npy"])]
     argv += ["--out", str(tmp_path / "o.keras"), "--input-shape", "32,32,3"]
-    assert _cli.main(argv) == 2
+    assert main(argv) == 2
     message = capsys.readouterr().err
     assert "Did you mean MobileNetV2?" in message
     assert "Valid names: ConvNeXtBase" in message and "MobileNetV3Small" in message
@@ -249,7 +249,7 @@ def test_an_unknown_keras_application_lists_the_valid_names(files, tmp_path, cap
 
 def test_help_shows_an_example(capsys):
     for command in ("pretrain", "inspect", "report"):
-        assert _cli.main([command, "--help"]) == 0
+        assert main([command, "--help"]) == 0
         assert f"keras-ganinit {command} " in capsys.readouterr().out
 
 
@@ -268,7 +268,7 @@ def test_inspect_shows_weights_options_and_calibration(pretrained):
 
 
 def test_inspect_of_an_uncalibrated_model_in_process(files, capsys):
-    assert _cli.main(["inspect", str(files["extractor.keras"])]) == 0
+    assert main(["inspect", str(files["extractor.keras"])]) == 0
     stdout = capsys.readouterr().out
     assert "not a GanInitModel" in stdout
     assert "kernels: 0 of 2" in stdout and "not calibrated" in stdout
@@ -289,7 +289,7 @@ def test_report_prints_the_table_and_plots(pretrained, tmp_path):
 
 def test_report_check_fails_on_dead_units(files, capsys):
     argv = ["report", str(files["dead.keras"]), str(files["digits.npy"]), "--check"]
-    assert _cli.main(argv) == 1
+    assert main(argv) == 1
     captured = capsys.readouterr()
     assert "'dead' (Dense, relu): dead" in captured.out
     assert captured.err.count("\n") == 1 and "--check failed" in captured.err
@@ -320,16 +320,24 @@ def test_a_nan_stop_is_one_line_and_saves_nothing(files, tmp_path, monkeypatch, 
     monkeypatch.setattr(keras_ganinit.GanInitModel, "fit", diverge)
     out = tmp_path / "nan.keras"
     argv = ["pretrain", str(files["extractor.keras"]), str(files["digits.npy"])]
-    assert _cli.main([*argv, "--out", str(out)]) == 1
+    assert main([*argv, "--out", str(out)]) == 1
     message = capsys.readouterr().err
     assert message.count("\n") == 1 and "became NaN. Nothing was saved." in message
     assert list(tmp_path.iterdir()) == []
 
 
-def test_images_are_rescaled_unless_the_model_rescales_them():
+def test_images_are_rescaled_unless_the_model_rescales_them(files, tmp_path, capsys):
     plain = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3)])
     own = keras.Sequential(
-        [keras.Input((8, 8, 1)), layers.Rescaling(1 / 255), layers.Conv2D(2, 3)]
+        [keras.Input((8, 8, 1)), layers.Rescaling(1 / 255), layers.Conv2D(2, 3)],
+        name="own",
     )
-    assert not _cli._own_preprocessing(plain)
-    assert _cli._own_preprocessing(own)
+    for name, model in (("plain.keras", plain), ("own.keras", own)):
+        model.save(tmp_path / name)
+    for name, expected in (
+        ("plain.keras", "(8x8 grayscale), divided by 255\n"),
+        ("own.keras", "(8x8 grayscale), kept in 0-255 ('own' rescales its input"),
+    ):
+        argv = ["report", str(tmp_path / name), str(files["images"])]
+        assert main([*argv, "--samples", "8"]) == 0
+        assert expected in capsys.readouterr().out
