@@ -31,8 +31,10 @@ import time
 
 import keras
 import numpy as np
+from _tables import markdown_table
 
 import keras_ganinit
+from keras_ganinit._layers import leaf_layers
 
 # Each family's smallest keras.applications variant and the smallest input
 # side it accepts with include_top=False.
@@ -73,19 +75,11 @@ class StepTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def leaves(model):
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from leaves(layer)
-        else:
-            yield layer
-
-
 def compare_weights(copy, extractor):
     """(differing, total, names): the copy's weights against the extractor's."""
-    source = {layer.name: layer for layer in leaves(extractor)}
+    source = {layer.name: layer for layer in leaf_layers(extractor)}
     differing, total, names = 0, 0, []
-    for layer in leaves(copy):
+    for layer in leaf_layers(copy):
         if not layer.weights:
             continue
         counterpart = source.get(layer.name)
@@ -152,7 +146,7 @@ def run_family(name, side, args):
         row["status"] = "FAIL: " + "; ".join(problems) if problems else "OK"
     except Exception as error:  # one family's failure must not stop the rest
         message = f"{type(error).__name__}: {str(error)[:200]}"
-        row["status"] = " ".join(message.split()).replace("|", "/")
+        row["status"] = " ".join(message.split())
     finally:
         gan = model = fresh = copy = None
         keras.backend.clear_session()
@@ -249,9 +243,7 @@ def main(argv=None):
         )
     ok = sum(row["status"] == "OK" for row in rows)
     table = [
-        "| " + " | ".join(COLUMNS) + " |",
-        "|" + "---|" * len(COLUMNS),
-        *("| " + " | ".join(cell(row.get(c)) for c in COLUMNS) + " |" for row in rows),
+        markdown_table(COLUMNS, [[cell(row.get(c)) for c in COLUMNS] for row in rows]),
         "",
         f"{ok} of {len(rows)} families OK.",
     ]

@@ -30,6 +30,7 @@ import time
 import init_quality as iq
 import keras
 import numpy as np
+from _tables import markdown_table, mean_std
 from keras import layers
 
 import keras_ganinit
@@ -145,19 +146,16 @@ def main(argv=None):
     last = epochs
     for index, cell in enumerate(cells):
         labels = "all labels" if cell["labels"] == 1.0 else "10% of labels"
+        rows = []
+        for method in METHODS:
+            acc = np.asarray(results[(index, method)])
+            at = [acc[:, e - 1] for e in (1, 3, last)]
+            rows.append([method, *(mean_std(a.mean(), a.std()) for a in at)])
         lines += [
             f"## {NAMES[cell['optimizer']]}, {labels}",
             "",
-            f"| method | epoch 1 | epoch 3 | epoch {last} |",
-            "|---|---|---|---|",
+            markdown_table(["method", "epoch 1", "epoch 3", f"epoch {last}"], rows),
         ]
-        for method in METHODS:
-            acc = np.asarray(results[(index, method)])
-            cols = [
-                f"{acc[:, e - 1].mean():.3f} ± {acc[:, e - 1].std():.3f}"
-                for e in (1, 3, last)
-            ]
-            lines.append(f"| {method} | " + " | ".join(cols) + " |")
         fresh = np.asarray(results[(index, "GAN, BN fresh")])[:, 2].mean()
         moved = np.asarray(results[(index, "GAN, BN transferred")])[:, 2].mean()
         lines += [

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+from _tables import markdown_header, markdown_row
+
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
@@ -66,8 +68,13 @@ def main():
     if args.backend:
         print(json.dumps(measure(epochs, repeats)))
         return
-    print("| backend | steps | fit(epochs=...) s | fit(steps=...) s | ratio |")
-    print("|---|---|---|---|---|")
+    # The table's rows are printed as each backend's process ends.
+    print(
+        markdown_header(
+            ["backend", "steps", "fit(epochs=...) s", "fit(steps=...) s", "ratio"]
+        ),
+        flush=True,
+    )
     for backend in BACKENDS:
         completed = subprocess.run(
             [sys.executable, __file__, "--backend", backend]
@@ -82,10 +89,8 @@ def main():
             raise SystemExit(f"{backend} failed")
         r = json.loads(completed.stdout.strip().splitlines()[-1])
         ratio = r["epochs"] / r["steps"]
-        print(
-            f"| {backend} | {r['count']} | {r['epochs']:.2f} | {r['steps']:.2f} | "
-            f"{ratio:.2f}x faster |"
-        )
+        cells = [backend, r["count"], f"{r['epochs']:.2f}", f"{r['steps']:.2f}"]
+        print(markdown_row([*cells, f"{ratio:.2f}x faster"]), flush=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 
+from _tables import markdown_table
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -305,13 +307,23 @@ def main(argv=None):
         "from the hand-written loop (in a `tf.function`), which separates the "
         "cost of our step from that of Keras's fit machinery.",
         "",
-        "| backend | extractor | fit samples/s | hand-written samples/s | fit ratio "
-        "| our train_step in the loop, samples/s | its ratio |",
-        "|---|---|---|---|---|---|---|",
+        markdown_table(
+            [
+                "backend",
+                "extractor",
+                "fit samples/s",
+                "hand-written samples/s",
+                "fit ratio",
+                "our train_step in the loop, samples/s",
+                "its ratio",
+            ],
+            [
+                [b, k, f"{f:.0f}", f"{h:.0f}", f"{f / h:.2f}"]
+                + ([f"{own:.0f}", f"{own / h:.2f}"] if own else ["-", "-"])
+                for b, k, f, h, own in rows
+            ],
+        ),
     ]
-    for b, k, f, h, own in rows:
-        tail = f"{own:.0f} | {own / h:.2f}" if own else "- | -"
-        lines.append(f"| {b} | {k} | {f:.0f} | {h:.0f} | {f / h:.2f} | {tail} |")
     with open(os.path.join(args.out, "performance.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
     return rows
