@@ -79,6 +79,8 @@ MORE_ABLATIONS = {
     "GAN, tied decoder weights": ("gan", None, {"tied": True}),
     # The generator matches the discriminator's mean hidden features instead.
     "GAN, feature matching": ("gan", None, {"adversarial_loss": "feature_matching"}),
+    # The GAN value function's generator term taken literally, log(1 - D(G(x))).
+    "GAN, minimax": ("gan", None, {"adversarial_loss": "minimax"}),
 }
 # The default with a shorter pretraining budget, in steps of batch 64 run
 # with `fit(steps=N)` (one epoch: small data repeated inside it), run by name
