@@ -1,4 +1,4 @@
-"""Shared test helpers: small extractors and comparisons (fixtures: conftest)."""
+"""Shared test helpers: extractors, comparisons, layer outputs (fixtures: conftest)."""
 
 import keras
 import numpy as np
@@ -37,3 +37,92 @@ def conv_extractor():
 
 def same(a, b):
     return np.array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+
+
+def leaf_layers(model):
+    """`model`'s layers in order, nested models entered, `InputLayer`s skipped."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.Model):
+            yield from leaf_layers(layer)
+        else:
+            yield layer
+
+
+def layer_outputs(model, x):
+    """Each top-level layer's output on `x`: {name: float64 NumPy array}.
+
+    One pass of `keras.Model(model.inputs, [layer.output, ...])` in inference
+    mode.
+    """
+    chosen = [
+        layer
+        for layer in model.layers
+        if not isinstance(layer, keras.layers.InputLayer)
+    ]
+    probe = keras.Model(model.inputs, [layer.output for layer in chosen])
+    outputs = probe(keras.ops.convert_to_tensor(x), training=False)
+    return {
+        layer.name: np.asarray(keras.ops.convert_to_numpy(out), dtype="float64")
+        for layer, out in zip(chosen, outputs, strict=True)
+    }
+
+
+def kernel_of(layer):
+    """The kernel that sets `layer`'s output scale (a separable convolution's
+    pointwise one), or None."""
+    for name in ("pointwise_kernel", "kernel"):
+        try:
+            variable = getattr(layer, name, None)
+        except Exception:  # a property that needs what the layer lacks
+            variable = None
+        if variable is not None and hasattr(variable, "assign"):
+            return variable
+    return None
+
+
+def pre_activations(model, x, chosen):
+    """What each layer in `chosen` computes before its fused activation on
+    `x`, on its first call inside `model` (nested models included), as
+    {name: (float64 NumPy array, channel axis)}.
+
+    One inference pass of `model` with each chosen layer's `activation`
+    wrapped to record its input; the wrappers are removed afterwards.
+    """
+    found, saved = {}, []
+
+    def recorder(layer, activation):
+        def record(tensor):
+            if layer.name not in found:
+                found[layer.name] = np.asarray(
+                    keras.ops.convert_to_numpy(tensor), dtype="float64"
+                )
+            return activation(tensor)
+
+        return record
+
+    try:
+        for layer in chosen:
+            activation = layer.activation
+            saved.append((layer, activation))
+            layer.activation = recorder(layer, activation)
+        model(keras.ops.convert_to_tensor(x), training=False)
+    finally:
+        for layer, activation in saved:
+            layer.activation = activation
+    assert set(found) == {layer.name for layer in chosen}, "a layer did not run"
+    result = {}
+    for layer in chosen:
+        value = found[layer.name]
+        first = getattr(layer, "data_format", None) == "channels_first"
+        result[layer.name] = (value, 1 if first and value.ndim > 2 else value.ndim - 1)
+    return result
+
+
+def source_file_reads():
+    """How many times a `.keras` source file has been loaded in this process."""
+    # unit test of a private helper: the read-once source cache has no public counter
+    from keras_ganinit import _source
+
+    return _source.file_reads()

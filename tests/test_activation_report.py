@@ -6,9 +6,9 @@ import sys
 import keras
 import numpy as np
 import pytest
+from helpers import layer_outputs
 from keras import layers
 
-from keras_ganinit import _probe
 from keras_ganinit.activation_report import (
     KEYS,
     ActivationReport,
@@ -130,23 +130,51 @@ def test_dead_fraction_counts_channels_on_the_data_format_axis(
 
 
 def test_layers_without_data_format_take_it_from_upstream(digit_images):
+    keras.utils.set_random_seed(8)
     images = np.moveaxis(digit_images[:16], -1, 1)
     model = keras.Sequential(
         [
             keras.Input(images.shape[1:]),
-            layers.Conv2D(3, 3, data_format="channels_first"),
-            layers.Activation("relu"),
-            layers.Dense(5),  # acts on the last axis whatever came before
-            layers.LeakyReLU(),
+            layers.Conv2D(3, 3, data_format="channels_first", name="conv"),
+            layers.Activation("relu", name="act"),
+            # Acts on the last axis whatever came before.
+            layers.Dense(5, activation="relu", name="dense"),
+            layers.LeakyReLU(name="leaky"),
         ]
     )
-    probes = _probe.layer_outputs(model, images)
-    assert [p.channel_axis for p in probes] == [1, 1, 3, 3]
-    assert [p.output.shape for p in probes][-1] == (16, 3, 6, 5)
-    assert all(p.output.dtype == np.float64 for p in probes)
-    conv_out = probes[0].output
-    np.testing.assert_allclose(probes[1].pre_activation, conv_out)
-    np.testing.assert_allclose(probes[1].output, np.maximum(conv_out, 0), atol=1e-6)
+    # Channel 0 of the conv (axis 1) and units 0-1 of the Dense (axis 3)
+    # never fire; counted on any other axis, nothing is dead.
+    conv, dense = model.get_layer("conv"), model.get_layer("dense")
+    conv.set_weights([conv.get_weights()[0], np.array([-100.0, 0.0, 0.0], "float32")])
+    bias = np.array([-100.0, -100.0, 0.0, 0.0, 0.0], "float32")
+    dense.set_weights([dense.get_weights()[0], bias])
+    outputs = layer_outputs(model, images)
+    assert outputs["leaky"].shape == (16, 3, 6, 5)
+    report = activation_report(model, images)
+    rows = {r["layer"]: r for r in report.rows}
+    assert list(rows) == ["conv", "act", "dense", "leaky"]
+    assert rows["act"]["dead_fraction"] == pytest.approx(1 / 3)
+    assert rows["dense"]["dead_fraction"] == pytest.approx(2 / 5)
+    # Each layer's statistics are taken per channel on its channel axis: 1
+    # after the channels_first conv, 3 from the Dense on.
+    conv_out = outputs["conv"]
+    pres = {"conv": conv_out, "act": conv_out, "leaky": outputs["dense"]}
+    for name, axis in (("conv", 1), ("act", 1), ("dense", 3), ("leaky", 3)):
+        out = outputs[name]
+        wrong = spread(out, 3 if axis == 1 else 1)
+        assert abs(wrong - spread(out, axis)) > 0.01 * spread(out, axis), name
+        assert rows[name]["output_std"] == pytest.approx(spread(out, axis), rel=1e-4)
+        assert rows[name]["output_mean"] == pytest.approx(out.mean(), abs=1e-5)
+        if name in pres:  # an activation layer's pre-activation is its input
+            pre = pres[name]
+            assert rows[name]["pre_activation_std"] == pytest.approx(
+                spread(pre, axis), rel=1e-4
+            )
+            assert rows[name]["pre_activation_mean"] == pytest.approx(
+                pre.mean(), abs=1e-5
+            )
+    np.testing.assert_allclose(outputs["act"], np.maximum(conv_out, 0), atol=1e-6)
+    assert all(isinstance(r[k], float) for r in report.rows for k in KEYS[3:8])
 
 
 def test_saturated_fraction_is_the_share_within_margin_of_the_limits(digits):

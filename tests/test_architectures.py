@@ -10,13 +10,10 @@ import os
 import keras
 import numpy as np
 import pytest
-from helpers import EAGER_IS_FASTER
+from helpers import EAGER_IS_FASTER, kernel_of, leaf_layers, pre_activations
 from keras import layers as L
 
 import keras_ganinit
-from keras_ganinit import _probe
-from keras_ganinit._layers import leaf_layers
-from keras_ganinit.lsuv import scale_variable
 
 _np = keras.ops.convert_to_numpy
 
@@ -128,16 +125,16 @@ def weights_by_layer(model):
 
 
 def calibrated_statistics(model, x):
-    """Per scaled layer: (std of its pre-activation, centered where it has a
+    """Per kernel layer: (std of its pre-activation, centered where it has a
     bias; the largest |mean| of one of its units)."""
     found = {}
-    scaled = _probe.layer_outputs(
-        model, x, select=lambda layer: scale_variable(layer) is not None
-    )
-    for probe in scaled:
-        out = _probe.by_channel(probe.pre_activation, probe.channel_axis)
-        has_bias = getattr(probe.layer, "bias", None) is not None
-        found[probe.layer.name] = (
+    scaled = [layer for layer in leaf_layers(model) if kernel_of(layer) is not None]
+    outputs = pre_activations(model, x, scaled)
+    for layer in scaled:
+        value, axis = outputs[layer.name]
+        out = np.moveaxis(value, axis, -1).reshape(-1, value.shape[axis])
+        has_bias = getattr(layer, "bias", None) is not None
+        found[layer.name] = (
             float(np.std(out - out.mean(0) if has_bias else out)),
             float(np.abs(out.mean(0)).max()) if has_bias else 0.0,
         )

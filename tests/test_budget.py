@@ -5,15 +5,36 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from helpers import dense_extractor
+from keras import layers
 
 import keras_ganinit
+
+# unit tests of a private helper (fit() cannot show a copy or reach 256 MiB cheaply)
 from keras_ganinit import _budget
+
+# What GanInitModel.compile documents: steps_per_execution unless chosen.
+STEPS_PER_EXECUTION = 1 if keras.backend.backend() == "torch" else 16
 
 
 def gan():
     model = keras_ganinit.GanInitModel(dense_extractor(), calibration=False)
     model.compile()
     return model
+
+
+def recording_gan(extractor):
+    """A GAN, run eagerly, that keeps the input batch of every train step."""
+    seen = []
+
+    class Recording(keras_ganinit.GanInitModel):
+        def train_step(self, *args):
+            x, _, _ = keras.utils.unpack_x_y_sample_weight(args[-1])
+            seen.append(np.array(keras.ops.convert_to_numpy(x)))
+            return super().train_step(*args)
+
+    model = Recording(extractor, calibration=False)
+    model.compile(run_eagerly=True)
+    return model, seen
 
 
 def iterations(model):
@@ -48,18 +69,30 @@ def test_epochs_split_the_steps_for_callbacks(digits):
 def test_small_data_is_repeated_and_reshuffled_on_every_pass():
     keras.utils.set_random_seed(0)
     x = np.arange(10, dtype="float32")[:, None]
-    data, kwargs = _budget.by_steps(x, 8, {"batch_size": 4})
-    assert data.shape == (32, 1)
-    assert kwargs == {
-        "batch_size": 4,
-        "epochs": 1,
-        "steps_per_epoch": 8,
-        "shuffle": False,
-    }
-    passes = data[:30, 0].reshape(3, 10)
+    extractor = keras.Sequential([keras.Input((1,)), layers.Dense(4, name="fe")])
+    model, seen = recording_gan(extractor)
+    history = model.fit(x, batch_size=4, steps=8, verbose=0).history
+    assert iterations(model) == 8 and len(history["loss"]) == 1  # one epoch
+    assert [batch.shape for batch in seen] == [(4, 1)] * 8
+    passes = np.concatenate(seen)[:30, 0].reshape(3, 10)
     for one in passes:  # Every sample once per pass...
         assert sorted(one) == list(range(10))
     assert not np.array_equal(passes[0], passes[1])  # ...in a new order.
+
+
+def test_large_data_is_cut_not_repeated(digits):
+    x = digits[0]
+    model, seen = recording_gan(dense_extractor())
+    history = model.fit(
+        x, batch_size=32, steps=5, epochs=5, shuffle=False, verbose=0
+    ).history
+    assert iterations(model) == 5 and len(history["loss"]) == 5
+    # Keras's iterator cuts x itself (1 step an epoch, 5 epochs), running on
+    # across epochs in x's own order: nothing repeated or reordered.
+    np.testing.assert_array_equal(np.concatenate(seen), x[:160])
+    model = gan()
+    history = model.fit(x, batch_size=32, steps=5, epochs=5, verbose=0).history
+    assert iterations(model) == 5 and len(history["loss"]) == 5
 
 
 def test_large_data_is_cut_without_a_copy(digits):
@@ -67,14 +100,12 @@ def test_large_data_is_cut_without_a_copy(digits):
     data, kwargs = _budget.by_steps(x, 5, {"batch_size": 32, "epochs": 5})
     assert data is x  # Keras's iterator cuts it: 1 step an epoch, 5 epochs.
     assert kwargs == {"batch_size": 32, "epochs": 5, "steps_per_epoch": 1}
-    model = gan()
-    history = model.fit(x, batch_size=32, steps=5, epochs=5, verbose=0).history
-    assert iterations(model) == 5 and len(history["loss"]) == 5
 
 
 def test_repeating_large_samples_gathers_batch_by_batch(digits, monkeypatch):
     # Past MAX_COPY_BYTES, the repeated order is served batch by batch
     # (no copy of the repeated data), with the same exact step count.
+    # Through fit() alone this takes over 256 MiB of repeated data.
     monkeypatch.setattr(_budget, "MAX_COPY_BYTES", 1024)
     keras.utils.set_random_seed(0)
     x = digits[0][:50]
@@ -126,10 +157,6 @@ def test_other_inputs_say_what_to_pass_instead(digits):
 
 
 def test_steps_per_execution_is_chosen_unless_the_user_did(digits):
-    from keras_ganinit._trainer import STEPS_PER_EXECUTION
-
-    backend = keras.backend.backend()
-    assert STEPS_PER_EXECUTION == (1 if backend == "torch" else 16)
     assert gan().steps_per_execution == STEPS_PER_EXECUTION
     mine = keras_ganinit.GanInitModel(dense_extractor(), calibration=False)
     mine.compile(steps_per_execution=1)
@@ -144,12 +171,12 @@ def test_steps_per_execution_is_chosen_unless_the_user_did(digits):
     assert iterations(model) == 20
 
 
-def test_without_steps_or_epochs_fit_runs_the_default_budget(digits, monkeypatch):
-    assert _budget.DEFAULT_STEPS >= 1
-    monkeypatch.setattr(_budget, "DEFAULT_STEPS", 7)
+def test_without_steps_or_epochs_fit_runs_the_default_budget(digits):
     model = gan()
-    model.fit(digits[0][:100], batch_size=32, verbose=0)
-    assert iterations(model) == 7  # not Keras's one epoch (4 steps)
+    history = model.fit(digits[0][:100], batch_size=32, verbose=0).history
+    # fit's documented default, steps=200, in one epoch: not Keras's one
+    # epoch (4 steps).
+    assert iterations(model) == 200 and len(history["loss"]) == 1
     model = gan()
     model.fit(digits[0][:100], batch_size=32, epochs=1, verbose=0)
     assert iterations(model) == 4  # epochs= said: Keras's meaning

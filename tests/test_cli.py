@@ -15,6 +15,8 @@ from helpers import conv_extractor
 from keras import layers
 
 import keras_ganinit
+
+# the console script keras-ganinit calls this main; tests run it in-process
 from keras_ganinit._cli import main
 
 

@@ -14,7 +14,6 @@ from helpers import conv_extractor, dense_extractor, same
 from keras import layers
 
 import keras_ganinit
-from keras_ganinit._calibration import refresh_batch_statistics
 
 
 def kernels(*models):
@@ -620,9 +619,9 @@ def test_feature_matching_needs_a_hidden_discriminator_layer():
 def test_batch_statistics_follow_the_functional_graph(digits):
     # A branching functional extractor, alone and nested in a Sequential:
     # each BatchNormalization's inputs come from the graph itself.
-    def branching(name):
+    def branching(name, bias=True):
         inputs = keras.Input((64,))
-        hidden = layers.Dense(16, name=f"{name}_d1")(inputs)
+        hidden = layers.Dense(16, use_bias=bias, name=f"{name}_d1")(inputs)
         normed = layers.BatchNormalization(name=f"{name}_bn")(hidden)
         skip = layers.Dense(8, name=f"{name}_skip")(inputs)
         return keras.Model(inputs, layers.Concatenate()([normed, skip]), name=name)
@@ -635,11 +634,14 @@ def test_batch_statistics_follow_the_functional_graph(digits):
     np.testing.assert_allclose(bn.moving_mean, hidden.mean(axis=0), atol=1e-5)
     np.testing.assert_allclose(bn.moving_variance, hidden.var(axis=0), rtol=1e-4)
 
-    inner = branching("inner")
+    # Without a bias, calibration cannot center inner_d1: the means that
+    # inner_bn must pick up are not the zeros it starts with.
+    inner = branching("inner", bias=False)
     nested = keras.Sequential([keras.Input((64,)), inner], name="nested")
-    assert refresh_batch_statistics(nested, x)
-    hidden = keras.ops.convert_to_numpy(inner.get_layer("inner_d1")(x))
+    keras_ganinit.GanInitModel(nested).calibrate(x)
     bn = inner.get_layer("inner_bn")
+    hidden = keras.ops.convert_to_numpy(inner.get_layer("inner_d1")(x))
+    assert np.abs(hidden.mean(axis=0)).max() > 0.1
     np.testing.assert_allclose(bn.moving_mean, hidden.mean(axis=0), atol=1e-5)
     np.testing.assert_allclose(bn.moving_variance, hidden.var(axis=0), rtol=1e-4)
 

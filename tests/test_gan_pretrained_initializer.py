@@ -11,11 +11,10 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from helpers import same
+from helpers import same, source_file_reads
 from keras import layers
 
 import keras_ganinit
-from keras_ganinit import _source
 
 Init = keras_ganinit.GanPretrainedInitializer
 
@@ -73,10 +72,10 @@ def test_a_source_file_is_read_once_and_never_modified(saved_gan, tmp_path):
     path = str(tmp_path / "copy.keras")
     shutil.copy(saved_gan[0], path)
     before = digest(path)
-    reads = _source.file_reads()
+    reads = source_file_reads()
     for _ in range(3):
         classifier(path)
-    assert _source.file_reads() == reads + 1
+    assert source_file_reads() == reads + 1
     assert digest(path) == before
 
 

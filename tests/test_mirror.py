@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from keras_ganinit._mirror import build_mirror
+import keras_ganinit
 
 _np = keras.ops.convert_to_numpy
 
@@ -78,7 +78,7 @@ CHAINS = {
 def test_mirror_output_has_exactly_the_input_shape(name):
     shape, chain = CHAINS[name]
     extractor = keras.Sequential([keras.Input(shape), *chain])
-    decoder = build_mirror(extractor)
+    decoder = keras_ganinit.mirror(extractor)
     assert decoder.input_shape == extractor.output_shape
     assert decoder.output_shape == (None, *shape)
     if name == "channels_first":
@@ -98,7 +98,7 @@ def test_dense_and_conv_mirrors_have_the_transposed_kernel_shapes():
             L.Dense(5, activation="tanh", name="d"),
         ]
     )
-    decoder = build_mirror(extractor)
+    decoder = keras_ganinit.mirror(extractor)
     names = [layer.name for layer in _layers(decoder)]
     assert names == ["d_mirror", "flat_mirror", "c_mirror_activation", "c_mirror"]
     assert tuple(decoder.get_layer("d_mirror").kernel.shape) == (5, 4 * 8 * 6)
@@ -120,7 +120,7 @@ def test_pooling_mirrors_to_upsampling_and_flatten_to_reshape():
     extractor = keras.Sequential(
         [keras.Input((8, 8, 2)), L.MaxPooling2D(2), L.Flatten()]
     )
-    kinds = [type(layer).__name__ for layer in _layers(build_mirror(extractor))]
+    kinds = [type(layer).__name__ for layer in _layers(keras_ganinit.mirror(extractor))]
     assert kinds == ["Reshape", "UpSampling2D"]
 
 
@@ -128,7 +128,7 @@ def test_nested_and_functional_chains_are_mirrored():
     inner = keras.Sequential([keras.Input((8,)), L.Dense(6, name="inner")])
     inputs = keras.Input((8,))
     outputs = L.Dense(3, name="outer")(inner(inputs))
-    decoder = build_mirror(keras.Model(inputs, outputs))
+    decoder = keras_ganinit.mirror(keras.Model(inputs, outputs))
     assert [layer.name for layer in _layers(decoder)] == [
         "outer_mirror",
         "inner_mirror",
@@ -148,7 +148,7 @@ def test_merges_send_the_signal_back_to_every_branch_and_fan_outs_average():
     a = L.Dense(4, name="a")(inputs)
     b = L.Dense(4, name="b")(a)
     outputs = L.Add(name="add")([a, b])
-    decoder = build_mirror(_functional(inputs, outputs))
+    decoder = keras_ganinit.mirror(_functional(inputs, outputs))
     kinds = {type(layer).__name__ for layer in _layers(decoder)}
     assert kinds == {"Dense", "Average"}
     z = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
@@ -166,7 +166,7 @@ def test_concatenate_is_split_along_its_axis():
     a = L.Conv2D(3, 1, name="a")(inputs)
     b = L.Conv2D(5, 1, name="b")(inputs)
     outputs = L.Concatenate(name="cat")([a, b])
-    decoder = build_mirror(_functional(inputs, outputs))
+    decoder = keras_ganinit.mirror(_functional(inputs, outputs))
     z = np.random.default_rng(1).normal(size=(2, 4, 4, 8)).astype("float32")
     a_mirror, b_mirror = decoder.get_layer("a_mirror"), decoder.get_layer("b_mirror")
     assert a_mirror.input.shape[-1] == 3 and b_mirror.input.shape[-1] == 5
@@ -179,7 +179,7 @@ def test_squeeze_excite_gate_gets_the_signal_averaged_to_its_shape():
     gate = L.GlobalAveragePooling2D(keepdims=True, name="squeeze")(inputs)
     gate = L.Conv2D(4, 1, activation="sigmoid", name="gate")(gate)
     outputs = L.Multiply(name="excite")([inputs, gate])
-    decoder = build_mirror(_functional(inputs, outputs))
+    decoder = keras_ganinit.mirror(_functional(inputs, outputs))
     reduce = [x for x in _layers(decoder) if type(x).__name__ == "MirrorReduce"]
     assert len(reduce) == 1 and reduce[0].output.shape == (None, 1, 1, 4)
     z = np.random.default_rng(2).normal(size=(2, 6, 6, 4)).astype("float32")
@@ -195,7 +195,7 @@ def test_rescaling_and_normalization_mirror_to_their_inverses():
     norm = L.Normalization(mean=[0.1, 0.2, 0.3], variance=[4.0, 9.0, 0.25], name="norm")
     outputs = norm(h)
     extractor = _functional(inputs, outputs)
-    decoder = build_mirror(extractor)
+    decoder = keras_ganinit.mirror(extractor)
     x = np.random.default_rng(3).uniform(0, 255, size=(2, 5, 5, 3)).astype("float32")
     np.testing.assert_allclose(_np(decoder(extractor(x))), x, rtol=1e-4, atol=1e-2)
 
@@ -207,7 +207,7 @@ def test_unknown_shape_keeping_layers_mirror_to_the_identity():
 
     inputs = keras.Input((4, 4, 3))
     outputs = Scale(name="scale")(L.Conv2D(3, 1, name="conv")(inputs))
-    decoder = build_mirror(_functional(inputs, outputs))
+    decoder = keras_ganinit.mirror(_functional(inputs, outputs))
     assert [layer.name for layer in _layers(decoder)] == ["conv_mirror"]
 
 
@@ -231,7 +231,7 @@ def test_unknown_shape_keeping_layers_mirror_to_the_identity():
 )
 def test_layers_without_a_mirror_get_a_clear_error(make, what):
     with pytest.raises(ValueError) as error:
-        build_mirror(make())
+        keras_ganinit.mirror(make())
     message = str(error.value)
     assert f"of class {what}" in message and "Pass decoder=" in message
     assert "subscriptable" not in message
@@ -241,11 +241,11 @@ def test_attention_and_several_inputs_are_refused_clearly():
     inputs = keras.Input((5, 8))
     outputs = L.MultiHeadAttention(2, 4, name="mha")(inputs, inputs)
     with pytest.raises(ValueError, match="'mha' of class MultiHeadAttention.*decoder="):
-        build_mirror(_functional(inputs, outputs))
+        keras_ganinit.mirror(_functional(inputs, outputs))
     a, b = keras.Input((4,)), keras.Input((4,))
     two = keras.Model([a, b], L.Add()([a, b]))
     with pytest.raises(ValueError, match="2 inputs and 1 outputs.*single-input"):
-        build_mirror(two)
+        keras_ganinit.mirror(two)
 
 
 def test_channels_first_padding_mirrors_crop_the_right_axes():
@@ -258,7 +258,7 @@ def test_channels_first_padding_mirrors_crop_the_right_axes():
             L.DepthwiseConv2D(3, padding="same", strides=2, **cf),
         ]
     )
-    decoder = build_mirror(extractor)
+    decoder = keras_ganinit.mirror(extractor)
     assert decoder.output_shape == (None, 2, 5, 7)
     x = np.random.default_rng(4).normal(size=(2, 2, 5, 7)).astype("float32")
     assert tuple(decoder(extractor(x)).shape) == (2, 2, 5, 7)

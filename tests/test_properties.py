@@ -17,13 +17,12 @@ import pathlib
 import keras
 import numpy as np
 import pytest
+from helpers import source_file_reads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from keras import layers
 
 import keras_ganinit
-from keras_ganinit import _calibration, _source, _tied
-from keras_ganinit._mirror import build_mirror
 
 _np = keras.ops.convert_to_numpy
 
@@ -167,9 +166,7 @@ def _check_mirror(extractor, tied=False):
     """The mirror maps the extractor's output shape to its input shape, both
     symbolically and when run on a real batch, and gives finite values."""
     input_shape = tuple(extractor.input_shape[1:])
-    decoder = build_mirror(extractor, tied=tied)
-    if tied:
-        _tied.attach(decoder, extractor)
+    decoder = keras_ganinit.mirror(extractor, tied=tied)
     assert tuple(decoder.input_shape) == tuple(extractor.output_shape)
     assert tuple(decoder.output_shape) == (None, *input_shape)
     x = np.random.default_rng(0).normal(size=(3, *input_shape)).astype("float32")
@@ -204,7 +201,7 @@ def test_mirror_of_even_kernel_same_conv_runs(input_shape, kernel_size, strides)
             layers.Conv2D(1, kernel_size, strides=strides, padding="same"),
         ]
     )
-    decoder = build_mirror(extractor)
+    decoder = keras_ganinit.mirror(extractor)
     assert decoder.output_shape == (None, *input_shape)
     x = np.zeros((1, *input_shape), "float32")
     # TensorFlow refused to run this mirror before output_padding was chosen
@@ -466,7 +463,7 @@ def test_a_layer_with_no_mirror_is_refused_by_name(spec):
     build, name, kind = spec
     extractor = build()
     with pytest.raises(ValueError, match="Cannot mirror layer") as error:
-        build_mirror(extractor)
+        keras_ganinit.mirror(extractor)
     assert repr(name) in str(error.value)
     assert kind in str(error.value)  # the class: "... of class LSTM: ..."
 
@@ -475,6 +472,17 @@ def test_a_layer_with_no_mirror_is_refused_by_name(spec):
 # 2. GanPretrainedInitializer configs round-trip; bad variables are refused.
 # ---------------------------------------------------------------------------
 
+# What GanPretrainedInitializer takes as variable= (its error lists them).
+VARIABLES = (
+    "kernel",
+    "bias",
+    "depthwise_kernel",
+    "pointwise_kernel",
+    "gamma",
+    "beta",
+    "moving_mean",
+    "moving_variance",
+)
 _texts = st.text(max_size=30)
 _paths = st.one_of(
     _texts,
@@ -487,11 +495,11 @@ _paths = st.one_of(
 @given(
     source=st.one_of(st.none(), _paths),
     layer=st.one_of(st.none(), _texts, st.integers(), st.integers(-5, 5)),
-    variable=st.sampled_from(_source.VARIABLES),
+    variable=st.sampled_from(VARIABLES),
 )
 def test_initializer_configs_round_trip_through_json_and_keras(source, layer, variable):
     Init = keras_ganinit.GanPretrainedInitializer
-    reads = _source.file_reads()
+    reads = source_file_reads()
     init = Init(source=source, layer=layer, variable=variable)
     config = init.get_config()
     expected_source = None if source is None else os.fspath(source)
@@ -507,13 +515,13 @@ def test_initializer_configs_round_trip_through_json_and_keras(source, layer, va
     assert type(revived) is Init and revived.get_config() == config
     assert type(revived.clone()) is Init and revived.clone().get_config() == config
     # Nothing above opens the source: a nonexistent path is fine until called.
-    assert _source.file_reads() == reads
+    assert source_file_reads() == reads
 
 
 @_settings(max_examples=50, cheap=True)
 @given(
     variable=st.one_of(_texts, st.integers(), st.none()).filter(
-        lambda v: v not in _source.VARIABLES
+        lambda v: v not in VARIABLES
     ),
     layer=st.one_of(st.none(), _texts, st.integers()),
 )
@@ -524,7 +532,7 @@ def test_an_unknown_variable_is_refused_with_the_valid_names(variable, layer):
         )
     message = str(error.value)
     assert repr(variable) in message
-    for name in _source.VARIABLES:
+    for name in VARIABLES:
         assert repr(name) in message
 
 
@@ -607,9 +615,8 @@ def test_random_batches_calibrate_to_finite_kernels_at_the_target_std(case):
     spec, x = case
     assert np.all(np.isfinite(x))
     extractor = _dense_extractor(*spec)
-    # What GanInitModel.calibrate runs (with calibration_target_std=None),
-    # without building a GAN's decoder and discriminator for every example.
-    assert _calibration.calibrate(extractor, x) is extractor
+    gan = keras_ganinit.GanInitModel(extractor)
+    assert gan.calibrate(x) is gan and gan.extractor is extractor
 
     for variable in extractor.variables:
         assert np.all(np.isfinite(_np(variable))), variable.path
@@ -641,7 +648,8 @@ def test_a_constant_batch_is_refused_and_changes_nothing(spec, value, samples):
     extractor = _dense_extractor(*spec)
     before = [np.array(_np(v)) for v in extractor.variables]
     x = np.full((samples, spec[0]), value, dtype="float32")
+    gan = keras_ganinit.GanInitModel(extractor)
     with pytest.raises(ValueError, match="constant"):
-        _calibration.calibrate(extractor, x)
+        gan.calibrate(x)
     for old, variable in zip(before, extractor.variables, strict=True):
         np.testing.assert_array_equal(_np(variable), old)

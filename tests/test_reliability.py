@@ -12,11 +12,10 @@ import shutil
 import keras
 import numpy as np
 import pytest
-from helpers import dense_extractor, same
+from helpers import dense_extractor, same, source_file_reads
 from keras import layers
 
 import keras_ganinit
-from keras_ganinit import _source
 
 Init = keras_ganinit.GanPretrainedInitializer
 
@@ -244,20 +243,20 @@ def test_a_rewritten_source_is_read_again_even_with_size_and_mtime_kept(tmp_path
     shutil.copyfile(other, path)
     os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))  # As `cp -p` does.
     assert os.stat(path).st_mtime_ns == old.st_mtime_ns
-    reads = _source.file_reads()
+    reads = source_file_reads()
     second = keras.ops.convert_to_numpy(Init(source=path, layer="fe1")((64, 128)))
     assert np.allclose(second, first + 1.0)
-    assert _source.file_reads() == reads + 1
+    assert source_file_reads() == reads + 1
     # Unchanged, it is not read again.
     Init(source=path, layer="fe2")((128, 32))
-    assert _source.file_reads() == reads + 1
+    assert source_file_reads() == reads + 1
 
 
 def test_threads_read_a_source_once(tmp_path):
     extractor = dense_extractor()
     path = str(tmp_path / "shared.keras")
     extractor.save(path)
-    reads = _source.file_reads()
+    reads = source_file_reads()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         kernels = list(
             pool.map(
@@ -265,7 +264,7 @@ def test_threads_read_a_source_once(tmp_path):
                 range(16),
             )
         )
-    assert _source.file_reads() == reads + 1
+    assert source_file_reads() == reads + 1
     expected = keras.ops.convert_to_numpy(extractor.get_layer("fe1").kernel)
     assert all(np.array_equal(k, expected) for k in kernels)
 

@@ -8,6 +8,8 @@ from keras import layers
 from sklearn.datasets import load_digits
 
 import keras_ganinit
+
+# unit tests of the private tied layers (TiedDense, tied_layers) as well
 from keras_ganinit import _tied
 
 L = layers
