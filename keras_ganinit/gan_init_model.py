@@ -177,16 +177,19 @@ class GanInitModel(keras.Model):
         recipe = legacy.get("recipe", recipe)
         calibration = legacy.get("calibration", calibration)
         adversarial_loss = legacy.get("adversarial_loss", adversarial_loss)
-        if recipe not in RECIPES:
+        if not isinstance(recipe, str) or recipe not in RECIPES:
             raise ValueError(
                 f"recipe must be one of {sorted(RECIPES)}, but got {recipe!r}. "
                 f"'paper' is the research paper's form, 'default' the measured best."
             )
-        if adversarial_loss not in ADVERSARIAL_LOSSES:
+        if not isinstance(adversarial_loss, str) or (
+            adversarial_loss not in ADVERSARIAL_LOSSES
+        ):
             raise ValueError(
                 f"adversarial_loss must be one of {list(ADVERSARIAL_LOSSES)}, but "
                 f"got {adversarial_loss!r}. 'non_saturating' is the standard GAN "
-                f"loss (the default), 'feature_matching' matches the "
+                f"loss (the default), 'minimax' the GAN value function's "
+                f"log(1 - D(G(x))), 'feature_matching' matches the "
                 f"discriminator's mean hidden features."
             )
         seed = _check_seed(seed)
