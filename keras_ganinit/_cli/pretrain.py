@@ -6,15 +6,15 @@ import warnings
 import keras
 
 from keras_ganinit import gan_init_model
+
+# Without --steps or --epochs: GanInitModel.fit's own default budget.
+from keras_ganinit._budget import DEFAULT_STEPS
 from keras_ganinit._cli import data, models, outputs
 from keras_ganinit._cli.arguments import positive_int, shape
 from keras_ganinit._cli.errors import CliError, UsageError, print_warning
 from keras_ganinit._cli.text import shorten
 from keras_ganinit._source import snapshot_of_model
 
-# The pretraining length without --steps or --epochs: GanInitModel.fit's own
-# default (keras_ganinit/_budget.py, measured in docs/benchmarks.md).
-DEFAULT_STEPS = 200
 DEFAULT_BATCH_SIZE = 64
 
 
