@@ -59,6 +59,16 @@ def single_input_shape(model, role):
     return shape
 
 
+def check_seed(seed):
+    """`seed` if it is an integer or None; a TypeError saying so if not."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(
+            f"seed must be an integer or None, but got {seed!r}. Pass e.g. "
+            f"seed=0 for reproducible weights and data order."
+        )
+    return seed
+
+
 def redraw(model, seed):
     """Redraws every initialized weight of `model` from its own initializer, seeded.
 

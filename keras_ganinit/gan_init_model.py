@@ -23,7 +23,7 @@ from keras_ganinit._discriminator import (
     default_discriminator,
     feature_model,
 )
-from keras_ganinit._layers import redraw, single_input_shape
+from keras_ganinit._layers import check_seed, redraw, single_input_shape
 from keras_ganinit._losses import (
     ADVERSARIAL_LOSSES,
     discriminator_loss,
@@ -192,7 +192,7 @@ class GanInitModel(keras.Model):
                 f"log(1 - D(G(x))), 'feature_matching' matches the "
                 f"discriminator's mean hidden features."
             )
-        seed = _check_seed(seed)
+        seed = check_seed(seed)
         if reconstruction_weight is None:
             reconstruction_weight = RECIPES[recipe]["reconstruction_weight"]
         if calibration is None:
@@ -628,15 +628,6 @@ def _first(callback, callbacks):
         callbacks.callbacks.insert(0, callback)
         return callbacks
     return [callback, *(callbacks or [])]
-
-
-def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(
-            f"seed must be an integer or None, but got {seed!r}. Pass e.g. "
-            f"seed=0 for reproducible mirror, discriminator and noise draws."
-        )
-    return seed
 
 
 def _non_negative(value, name, meaning):

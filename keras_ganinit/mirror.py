@@ -3,7 +3,7 @@
 import keras
 
 from keras_ganinit import _tied
-from keras_ganinit._layers import redraw
+from keras_ganinit._layers import check_seed, redraw
 from keras_ganinit._mirror import build_mirror
 
 
@@ -44,8 +44,7 @@ def mirror(
     >>> decoder = keras.Sequential([decoder, keras.layers.Activation("sigmoid")])
     >>> gan = keras_ganinit.GanInitModel(extractor, decoder=decoder)
     """
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"seed must be an integer or None, but got {seed!r}.")
+    check_seed(seed)
     decoder = build_mirror(extractor, tied=tied)
     _tied.attach(decoder, extractor)
     if seed is not None:
