@@ -432,8 +432,12 @@ def test_a_gaussian_noise_layer_makes_a_denoising_generator(digits):
     gan.compile()
     history = gan.fit(digits[0][:256], steps=4, verbose=0).history
     assert np.isfinite(history["g_loss"][0])
+    # The noise acts only while training: two evaluations agree up to float
+    # rounding (TensorFlow's threaded CPU kernels may differ in the last bit),
+    # where noise of std 0.2 on the input would move every loss by far more.
     first = gan.evaluate(digits[0][:64], verbose=0, return_dict=True)
-    assert first == gan.evaluate(digits[0][:64], verbose=0, return_dict=True)
+    again = gan.evaluate(digits[0][:64], verbose=0, return_dict=True)
+    assert again == pytest.approx(first, rel=1e-6)
     init = keras_ganinit.GanPretrainedInitializer(source=gan, layer="fe1")
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(init((64, 128))),
@@ -666,9 +670,11 @@ def test_seed_makes_the_built_networks_reproducible(digits):
         if a.ndim == 2:  # kernels differ between seeds (biases start at 0)
             assert not np.array_equal(a, c)
     x = keras.ops.convert_to_tensor(digits[0][:8])
-    np.testing.assert_array_equal(
+    np.testing.assert_allclose(  # same weights; float rounding may differ
         keras.ops.convert_to_numpy(first(x, training=True)),
         keras.ops.convert_to_numpy(again(x, training=True)),
+        rtol=1e-6,
+        atol=1e-7,
     )
     assert first.get_config()["seed"] == 7
     with pytest.raises(TypeError, match="seed must be an integer"):
