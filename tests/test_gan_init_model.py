@@ -433,7 +433,7 @@ def test_a_gaussian_noise_layer_makes_a_denoising_generator(digits):
     history = gan.fit(digits[0][:256], steps=4, verbose=0).history
     assert np.isfinite(history["g_loss"][0])
     # The noise acts only while training: two evaluations agree up to float
-    # rounding (TensorFlow's threaded CPU kernels may differ in the last bit),
+    # rounding (TensorFlow's threaded CPU kernels may differ in the last bits),
     # where noise of std 0.2 on the input would move every loss by far more.
     first = gan.evaluate(digits[0][:64], verbose=0, return_dict=True)
     again = gan.evaluate(digits[0][:64], verbose=0, return_dict=True)

@@ -29,7 +29,7 @@ def test_a_seeded_pretraining_on_repeated_data_ignores_the_global_seed(digits):
     x = digits[0][:200]  # 8 steps of 64 repeat it, reshuffled on each pass
     first = pretrained(x, seed=5, global_seed=1, steps=8)
     # Equal up to float rounding: TensorFlow's threaded CPU kernels may differ
-    # in the last bit between runs; another data order moves weights by up to
+    # in the last bits between runs; another data order moves weights by up to
     # ~3e-3 (median ~2e-4).
     again = pretrained(x, seed=5, global_seed=2, steps=8)
     np.testing.assert_allclose(first, again, rtol=1e-5, atol=1e-6)
