@@ -34,7 +34,7 @@ import numpy as np
 from _tables import markdown_table
 
 import keras_ganinit
-from keras_ganinit._layers import leaf_layers
+from keras_ganinit._src.graph.layers import leaf_layers
 
 # Each family's smallest keras.applications variant and the smallest input
 # side it accepts with include_top=False.

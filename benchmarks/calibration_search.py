@@ -42,8 +42,8 @@ import numpy as np
 from init_quality_methods import STANDARD
 
 import keras_ganinit
-from keras_ganinit import _probe
-from keras_ganinit.lsuv import kernel_layers
+from keras_ganinit._src.graph import probe as _probe
+from keras_ganinit._src.graph.layers import kernel_layers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SELECTION = os.path.join(HERE, "..", "docs", "benchmarks", "selection")

@@ -11,7 +11,7 @@ by the running (`init_quality.py`) and the reporting
 
 import keras
 
-from keras_ganinit._calibration import target_std
+from keras_ganinit._src.calibration.calibrate import target_std_of as target_std
 
 # name -> (kind, initializer, keyword arguments). "random": a Keras initializer;
 # "lsuv": Orthogonal + `lsuv(**kwargs)`; "anyinit": Orthogonal placeholders

@@ -2,30 +2,49 @@
 
 Pretrain a feature extractor without labels, GAN-style (`GanInitModel`), then
 start a supervised model from its weights (`GanPretrainedInitializer`, or
-`with_pretrained_initializers` for a whole model).
+`with_pretrained_initializers` for a whole model). Or calibrate any model's
+kernels on a batch of data in one call (`calibrate`).
+
+The implementation lives in `keras_ganinit/_src/`, grouped by concern; the
+names below are the public API.
 """
 
-from keras_ganinit import callbacks
-from keras_ganinit.activation_report import ActivationReport, activation_report
-from keras_ganinit.compare_reports import ReportComparison, compare_reports
-from keras_ganinit.gan_init_model import GanInitModel
-from keras_ganinit.gan_pretrained_initializer import GanPretrainedInitializer
-from keras_ganinit.lsuv import lsuv
-from keras_ganinit.mirror import mirror
-from keras_ganinit.plot_filters import plot_filters
-from keras_ganinit.with_pretrained_initializers import with_pretrained_initializers
+from keras_ganinit import callbacks, initializers
+from keras_ganinit._src.calibration.calibrate import calibrate
+from keras_ganinit._src.calibration.lsuv import lsuv
+from keras_ganinit._src.calibration.report import CalibrationReport
+from keras_ganinit._src.diagnostics.activation_report import (
+    ActivationReport,
+    activation_report,
+)
+from keras_ganinit._src.diagnostics.compare_reports import (
+    ReportComparison,
+    compare_reports,
+)
+from keras_ganinit._src.diagnostics.plot_filters import plot_filters
+from keras_ganinit._src.mirror.mirror import mirror
+from keras_ganinit._src.pretraining.gan_init_model import GanInitModel
+from keras_ganinit._src.transfer.gan_pretrained_initializer import (
+    GanPretrainedInitializer,
+)
+from keras_ganinit._src.transfer.with_pretrained_initializers import (
+    with_pretrained_initializers,
+)
 
-__version__ = "0.2.0"
+__version__ = "0.3.0.dev0"
 
 __all__ = [
     "ActivationReport",
+    "CalibrationReport",
     "GanInitModel",
     "GanPretrainedInitializer",
     "ReportComparison",
     "__version__",
     "activation_report",
+    "calibrate",
     "callbacks",
     "compare_reports",
+    "initializers",
     "lsuv",
     "mirror",
     "plot_filters",

@@ -1,8 +1,8 @@
-"""`python -m keras_ganinit`: the `keras-ganinit` command (keras_ganinit/_cli/)."""
+"""`python -m keras_ganinit`: the `keras-ganinit` command (keras_ganinit/_src/cli/)."""
 
 import sys
 
-from keras_ganinit._cli import main
+from keras_ganinit._src.cli.command import main
 
 if __name__ == "__main__":
     sys.exit(main())

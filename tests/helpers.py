@@ -123,6 +123,6 @@ def pre_activations(model, x, chosen):
 def source_file_reads():
     """How many times a `.keras` source file has been loaded in this process."""
     # unit test of a private helper: the read-once source cache has no public counter
-    from keras_ganinit import _source
+    from keras_ganinit._src.transfer import source as _source
 
     return _source.file_reads()

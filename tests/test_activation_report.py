@@ -9,12 +9,15 @@ import pytest
 from helpers import layer_outputs
 from keras import layers
 
-from keras_ganinit.activation_report import (
+from keras_ganinit._src.diagnostics.activation_report import (
     KEYS,
     ActivationReport,
     activation_report,
 )
-from keras_ganinit.compare_reports import ReportComparison, compare_reports
+from keras_ganinit._src.diagnostics.compare_reports import (
+    ReportComparison,
+    compare_reports,
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,23 @@
 """The public API: every exported name imports, and nothing else is exported."""
 
+import keras
+
 import keras_ganinit
 
 
 def test_every_public_name_imports():
     assert sorted(keras_ganinit.__all__) == [
         "ActivationReport",
+        "CalibrationReport",
         "GanInitModel",
         "GanPretrainedInitializer",
         "ReportComparison",
         "__version__",
         "activation_report",
+        "calibrate",
         "callbacks",
         "compare_reports",
+        "initializers",
         "lsuv",
         "mirror",
         "plot_filters",
@@ -20,11 +25,23 @@ def test_every_public_name_imports():
     ]
     for name in keras_ganinit.__all__:
         assert getattr(keras_ganinit, name) is not None
+    assert keras_ganinit.callbacks.__all__ == ["Reconstructions"]
+    assert keras_ganinit.initializers.__all__ == ["DeltaOrthogonal"]
 
 
 def test_serializable_classes_are_registered():
-    import keras
-
-    for name in ("GanInitModel", "GanPretrainedInitializer"):
+    for name, public in (
+        ("GanInitModel", keras_ganinit.GanInitModel),
+        ("GanPretrainedInitializer", keras_ganinit.GanPretrainedInitializer),
+        ("DeltaOrthogonal", keras_ganinit.initializers.DeltaOrthogonal),
+    ):
         registered = keras.saving.get_registered_object(f"keras_ganinit>{name}")
-        assert registered is getattr(keras_ganinit, name)
+        assert registered is public
+
+
+def test_the_implementation_is_private():
+    # Only the public face sits at the top: no implementation module there.
+    import pkgutil
+
+    top = {module.name for module in pkgutil.iter_modules(keras_ganinit.__path__)}
+    assert top == {"__main__", "_src", "callbacks", "initializers"}

@@ -10,7 +10,7 @@ from keras import layers
 import keras_ganinit
 
 # unit tests of a private helper (fit() cannot show a copy or reach 256 MiB cheaply)
-from keras_ganinit import _budget
+from keras_ganinit._src.pretraining import budget as _budget
 
 # What GanInitModel.compile documents: steps_per_execution unless chosen.
 STEPS_PER_EXECUTION = 1 if keras.backend.backend() == "torch" else 16

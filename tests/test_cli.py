@@ -17,7 +17,7 @@ from keras import layers
 import keras_ganinit
 
 # the console script keras-ganinit calls this main; tests run it in-process
-from keras_ganinit._cli import main
+from keras_ganinit._src.cli.command import main
 
 
 def run(*args, cwd):

@@ -10,7 +10,7 @@ from sklearn.datasets import load_digits
 import keras_ganinit
 
 # unit tests of the private tied layers (TiedDense, tied_layers) as well
-from keras_ganinit import _tied
+from keras_ganinit._src.mirror import tied as _tied
 
 L = layers
 _np = keras.ops.convert_to_numpy

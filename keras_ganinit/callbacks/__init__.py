@@ -1,5 +1,5 @@
 """Callbacks for `GanInitModel.fit`."""
 
-from keras_ganinit.callbacks.reconstructions import Reconstructions
+from keras_ganinit._src.diagnostics.reconstructions import Reconstructions
 
 __all__ = ["Reconstructions"]

@@ -1,38 +1,69 @@
-"""Writes tests/data/*: .keras files saved by keras_ganinit 0.2.0 (before the _src move)."""
-import json, zipfile
-import keras, numpy as np
-import keras_ganinit
+"""Wrote the files in tests/data with keras_ganinit 0.2.0 (before the _src/ move).
+
+Kept to show how they were made; run from the repository root with 0.2.0
+installed. test_saving.py loads them with the current code.
+"""
+
+import keras
+import numpy as np
 from keras import layers
-keras.utils.set_random_seed(0)
-x = np.random.default_rng(0).random((64, 8, 8, 1)).astype("float32")
-ext = keras.Sequential([keras.Input((8, 8, 1)),
-    layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1"),
-    layers.MaxPooling2D(2, name="pool"),
-    layers.Flatten(name="flat"),
-    layers.Dense(8, activation="relu", name="fe")], name="extractor")
-disc = keras.Sequential([keras.Input((8, 8, 1)), layers.Flatten(), layers.Dense(1)], name="disc")
-gan = keras_ganinit.GanInitModel(ext, discriminator=disc, decoder=keras_ganinit.mirror(ext, tied=True, seed=1), seed=0)
-gan.compile()
-gan.fit(x, steps=2, batch_size=16, verbose=0)
-gan.save("tests/data/gan_0_2_0.keras")
-np.save("tests/data/gan_0_2_0_input.npy", x[:4])
-np.save("tests/data/gan_0_2_0_output.npy", keras.ops.convert_to_numpy(gan(x[:4])))
-# a classifier built with the package's initializer, as 0.2 saved it
-clf = keras.Sequential([keras.Input((8, 8, 1)),
-    layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1",
-        kernel_initializer=keras_ganinit.GanPretrainedInitializer(source="tests/data/gan_0_2_0.keras", layer="conv1")),
-    layers.Flatten(), layers.Dense(3, name="head")], name="classifier")
-clf.save("tests/data/classifier_0_2_0.keras")
-np.save("tests/data/classifier_0_2_0_output.npy", keras.ops.convert_to_numpy(clf(x[:4])))
-print(keras_ganinit.__version__)
-with zipfile.ZipFile("tests/data/gan_0_2_0.keras") as z:
-    cfg = json.loads(z.read("config.json"))
-print(cfg["module"], cfg["class_name"], cfg.get("registered_name"))
-def walk(c, out):
-    if isinstance(c, dict):
-        if "module" in c and "class_name" in c and "keras_ganinit" in str(c.get("module")):
-            out.add((c["module"], c["class_name"], c.get("registered_name")))
-        for v in c.values(): walk(v, out)
-    elif isinstance(c, list):
-        for v in c: walk(v, out)
-s=set(); walk(cfg, s); print(sorted(s))
+
+import keras_ganinit
+
+
+def main():
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).random((64, 8, 8, 1)).astype("float32")
+    extractor = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(4, 3, padding="same", activation="relu", name="conv1"),
+            layers.MaxPooling2D(2, name="pool"),
+            layers.Flatten(name="flat"),
+            layers.Dense(8, activation="relu", name="fe"),
+        ],
+        name="extractor",
+    )
+    discriminator = keras.Sequential(
+        [keras.Input((8, 8, 1)), layers.Flatten(), layers.Dense(1)], name="disc"
+    )
+    gan = keras_ganinit.GanInitModel(
+        extractor,
+        discriminator=discriminator,
+        decoder=keras_ganinit.mirror(extractor, tied=True, seed=1),
+        seed=0,
+    )
+    gan.compile()
+    gan.fit(x, steps=2, batch_size=16, verbose=0)
+    gan.save("tests/data/gan_0_2_0.keras")
+    np.save("tests/data/gan_0_2_0_input.npy", x[:4])
+    np.save("tests/data/gan_0_2_0_output.npy", keras.ops.convert_to_numpy(gan(x[:4])))
+    # A classifier built with the package's initializer, as 0.2.0 saved it.
+    initializer = keras_ganinit.GanPretrainedInitializer(
+        source="tests/data/gan_0_2_0.keras", layer="conv1"
+    )
+    classifier = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(
+                4,
+                3,
+                padding="same",
+                activation="relu",
+                name="conv1",
+                kernel_initializer=initializer,
+            ),
+            layers.Flatten(),
+            layers.Dense(3, name="head"),
+        ],
+        name="classifier",
+    )
+    classifier.save("tests/data/classifier_0_2_0.keras")
+    np.save(
+        "tests/data/classifier_0_2_0_output.npy",
+        keras.ops.convert_to_numpy(classifier(x[:4])),
+    )
+
+
+if __name__ == "__main__":
+    main()

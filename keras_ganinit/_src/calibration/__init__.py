@@ -1,0 +1,1 @@
+"""Calibration: orthogonal kernels and unit-variance, centred layer outputs (LSUV)."""

@@ -1,0 +1,77 @@
+"""CalibrationReport: what `calibrate` did to each layer, before and after."""
+
+from keras_ganinit._src.utils.tables import text_table
+
+COLUMNS = (
+    ("layer", "layer"),
+    ("class", "class"),
+    ("activation", "activation"),
+    ("target_std", "target"),
+    ("std_before", "std before"),
+    ("std_after", "std after"),
+    ("mean_before", "mean before"),
+    ("mean_after", "mean after"),
+)
+
+
+class CalibrationReport:
+    """Each calibrated layer's output spread on the batch, before and after.
+
+    Made by `keras_ganinit.calibrate`. `rows` holds one dict per layer with a
+    kernel, in the order the layers ran, with the keys `layer`, `class`,
+    `activation`, `target_std` (None for a layer left as it was),
+    `std_before`, `std_after` (the layer's pre-activation spread over the
+    batch, as `activation_report` measures it: the root mean square over
+    units of each unit's std) and `mean_before`, `mean_after` (the mean of
+    its pre-activation). `str(report)` prints them as a table.
+
+    Args:
+        rows: the list of row dicts.
+        model_name: the name of the model calibrated.
+        samples: how many samples the batch had.
+        seconds: how long calibration took, measurements included.
+    """
+
+    def __init__(
+        self,
+        rows: list,
+        model_name: str = "model",
+        samples: int | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        self.rows = list(rows)
+        self.model_name = model_name
+        self.samples = samples
+        self.seconds = seconds
+
+    @property
+    def layers(self) -> list:
+        """The names of the layers calibrated (not those left as they were)."""
+        return [r["layer"] for r in self.rows if r["target_std"] is not None]
+
+    def __repr__(self):
+        return (
+            f"<CalibrationReport of {self.model_name!r} on {self.samples} "
+            f"samples: {_layers(len(self.layers))} calibrated>"
+        )
+
+    def __str__(self):
+        lines = [
+            [
+                "left as it was" if key == "target_std" and r[key] is None else r[key]
+                for key, _ in COLUMNS
+            ]
+            for r in self.rows
+        ]
+        took = f" in {self.seconds:.2f} s" if self.seconds is not None else ""
+        return (
+            f"calibrate() changed {_layers(len(self.layers))} of "
+            f"{self.model_name!r} on {self.samples} samples{took}. Each "
+            f"layer's output before its activation, std and mean, before and "
+            f"after calibrate():\n"
+            f"{text_table([name for _, name in COLUMNS], lines, left=3)}"
+        )
+
+
+def _layers(count):
+    return f"{count} layer{'' if count == 1 else 's'}"

@@ -1,0 +1,99 @@
+"""The rescaling pass that `lsuv` and `calibrate` share: one layer at a time."""
+
+import warnings
+
+import keras
+import numpy as np
+
+from keras_ganinit._src.graph import graph as _graph
+from keras_ganinit._src.graph import probe as _probe
+from keras_ganinit._src.graph.layers import scale_variable
+from keras_ganinit._src.utils.checks import is_number
+
+
+def pre_activation(layer, inputs):
+    """`layer`'s output on `inputs` before its fused activation, in float64.
+
+    Returned as (samples and positions, units): the channel axis (the one its
+    `data_format` names) last.
+    """
+    outputs = _probe.pre_activation(layer, inputs)
+    data_format = getattr(layer, "data_format", None)
+    return _probe.by_channel(outputs, _probe.channel_axis(data_format, outputs.ndim))
+
+
+def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
+    """LSUV on one layer, given the inputs it receives."""
+    if not (is_number(target_std) and target_std > 0):
+        raise ValueError(
+            f"target_std must be a number > 0 (or a function of the layer "
+            f"returning one), but got {target_std!r} for layer {layer.name!r}."
+        )
+    kernel = scale_variable(layer)
+    bias = getattr(layer, "bias", None) if center else None
+    for _ in range(max_iterations):
+        outputs = pre_activation(layer, inputs)
+        means = outputs.mean(0)
+        std = float(np.std(outputs if bias is None else outputs - means))
+        if not np.isfinite(std):
+            raise ValueError(
+                f"Layer {layer.name!r} outputs non-finite values (std {std}) on "
+                f"the batch, so it cannot be rescaled. "
+                f"Check its weights and those of the layers before "
+                f"it (keras_ganinit.activation_report(model, x) shows the "
+                f"first non-finite layer), and scale the inputs to about unit "
+                f"range."
+            )
+        if std == 0.0:
+            raise ValueError(
+                f"Layer {layer.name!r} outputs a constant (std 0) on the "
+                f"batch, so it cannot be rescaled. Pass a batch of varied real "
+                f"samples; if they vary, a layer before it is dead (all-zero "
+                f"ReLU outputs): keras_ganinit.activation_report(model, x) "
+                f"shows which."
+            )
+        centered = bias is None or np.abs(means).max() <= tolerance * target_std
+        if abs(std - target_std) <= tolerance and centered:
+            return
+        kernel.assign(kernel * (target_std / std))
+        if bias is not None:
+            means = pre_activation(layer, inputs).mean(0)
+            bias.assign(bias - means.astype(bias.dtype))
+    outputs = pre_activation(layer, inputs)
+    means = outputs.mean(0)
+    std = float(np.std(outputs if bias is None else outputs - means))
+    centered = bias is None or np.abs(means).max() <= tolerance * target_std
+    if abs(std - target_std) > tolerance or not centered:
+        warnings.warn(
+            f"Rescaling did not bring layer {layer.name!r} to output std "
+            f"{target_std}{' and zero mean per unit' if bias is not None else ''} "
+            f"in {max_iterations} passes: std {std:.3g}, largest unit mean "
+            f"{np.abs(means).max():.3g}. Its bias may not be added per output "
+            f"unit as its data_format says (Keras's TensorFlow backend adds a "
+            f"channels_first bias on the last axis when the channels equal the "
+            f"width); check that layer, or pass max_iterations higher.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
+def run_rescaling(model, x_batch, target_of, center, refresh, skip=(), **options):
+    """One pass through `model`: each kernel layer rescaled on its real inputs.
+
+    Layers are visited in the graph's order and rescaled just before they
+    run, so every layer sees the final outputs of all layers before it. With
+    `refresh`, each BatchNormalization's moving statistics are set to its
+    inputs' just before it runs. Layers in `skip` are left as they are.
+    """
+    done = {id(layer) for layer in skip}
+
+    def before(layer, args):
+        if id(layer) in done:
+            return  # a layer called twice is rescaled on its first call
+        done.add(id(layer))
+        if scale_variable(layer) is not None:
+            rescale_layer(layer, args, target_of(layer), center=center, **options)
+        elif refresh and isinstance(layer, keras.layers.BatchNormalization):
+            _probe.set_batch_statistics(layer, args[0])
+
+    _graph.run(model, x_batch, before)

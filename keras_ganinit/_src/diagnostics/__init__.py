@@ -1,0 +1,1 @@
+"""What an initialization did: reports, comparisons, pictures, linear probes."""

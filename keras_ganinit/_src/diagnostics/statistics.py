@@ -1,0 +1,212 @@
+"""Per-layer activation statistics: what `activation_report` measures.
+
+`measure(model, x_batch, ...)` runs the model once, a layer at a time, and
+returns one row of plain numbers per reported layer; `ActivationReport`
+(activation_report.py) renders and judges them.
+"""
+
+import keras
+import numpy as np
+
+from keras_ganinit._src.graph import probe as _probe
+from keras_ganinit._src.graph.layers import ACTIVATION_LAYERS, NORMALIZATIONS
+from keras_ganinit._src.utils.arrays import as_array, non_finite_message
+from keras_ganinit._src.utils.checks import is_number
+
+# Activations that output exact zeros for a whole half-line: a unit that is
+# zero on every sample gets no gradient ("dead").
+DEAD_ACTIVATIONS = frozenset({"relu", "relu6"})
+
+# Bounded activations and their limits: near a limit their gradient vanishes.
+SATURATING_ACTIVATIONS = {
+    "tanh": (-1.0, 1.0),
+    "softsign": (-1.0, 1.0),
+    "hard_tanh": (-1.0, 1.0),
+    "sigmoid": (0.0, 1.0),
+    "hard_sigmoid": (0.0, 1.0),
+}
+
+KEYS = (
+    "layer",
+    "class",
+    "activation",
+    "pre_activation_mean",
+    "pre_activation_std",
+    "output_mean",
+    "output_std",
+    "dead_fraction",
+    "saturated_fraction",
+    "finite",
+)
+
+
+def activation_name(layer):
+    """The name of the activation `layer` applies ("linear" if none)."""
+    if isinstance(layer, keras.layers.ReLU):
+        if layer.negative_slope:
+            return "leaky_relu"
+        return "relu6" if layer.max_value == 6 and not layer.threshold else "relu"
+    for classes, name in (
+        (keras.layers.LeakyReLU, "leaky_relu"),
+        (keras.layers.ELU, "elu"),
+        (keras.layers.PReLU, "prelu"),
+        (keras.layers.Softmax, "softmax"),
+    ):
+        if isinstance(layer, classes):
+            return name
+    function = getattr(layer, "activation", None)
+    if function is None:
+        return "linear"
+    return getattr(function, "__name__", type(function).__name__)
+
+
+def is_reported(layer):
+    """Whether `layer` gets a row: it has weights or applies an activation."""
+    return (
+        bool(getattr(layer, "weights", None))
+        or isinstance(layer, ACTIVATION_LAYERS)
+        or callable(getattr(layer, "activation", None))
+    )
+
+
+def spread(by_channel):
+    """Root mean square over channels of each channel's std over the batch."""
+    return float(np.sqrt(np.mean(np.var(by_channel, axis=0))))
+
+
+def row(probe, margin):
+    """One report row, in plain Python types, from a `_probe.Probe`."""
+    layer = probe.layer
+    name = activation_name(layer)
+    output = _probe.by_channel(probe.output, probe.channel_axis)
+    pre = probe.pre_activation
+    pre_axis = probe.channel_axis if pre.ndim == probe.output.ndim else pre.ndim - 1
+    pre = _probe.by_channel(pre, pre_axis)
+    with np.errstate(all="ignore"):
+        dead = 0.0
+        if name in DEAD_ACTIVATIONS:
+            dead = float(np.mean(np.all(output == 0.0, axis=0)))
+        saturated = 0.0
+        if name in SATURATING_ACTIVATIONS:
+            low, high = SATURATING_ACTIVATIONS[name]
+            near = (output <= low + margin) | (output >= high - margin)
+            saturated = float(np.mean(near))
+        return {
+            "layer": layer.name,
+            "class": type(layer).__name__,
+            "activation": name,
+            "pre_activation_mean": float(np.mean(pre)),
+            "pre_activation_std": spread(pre),
+            "output_mean": float(np.mean(output)),
+            "output_std": spread(output),
+            "dead_fraction": dead,
+            "saturated_fraction": saturated,
+            "finite": bool(np.isfinite(output).all()),
+        }
+
+
+def measure(model, x_batch, margin=0.02, batch_statistics=True):
+    """Runs `model` on `x_batch` and measures each reported layer.
+
+    Returns:
+        (rows, samples, normalized): one dict per layer that has weights or
+        applies an activation, with the keys in `KEYS`, in the order the
+        layers ran; how many samples the batch had; and the names of the
+        layers whose output only feeds normalization layers, which undo its
+        scale.
+    """
+    if not (is_number(margin) and 0 <= margin < 0.5):
+        raise ValueError(
+            f"margin must be a number with 0 <= margin < 0.5 (the distance to "
+            f"an activation's limit that counts as saturated), but got {margin!r}."
+        )
+    x = _batches(model, x_batch)
+    probes = _probe.layer_outputs(
+        model, x, select=is_reported, batch_statistics=batch_statistics
+    )
+    samples = len(keras.tree.flatten(x)[0])
+    normalized = [
+        probe.layer.name
+        for probe in probes
+        if probe.consumers
+        and all(isinstance(c, NORMALIZATIONS) for c in probe.consumers)
+    ]
+    return [row(probe, margin) for probe in probes], samples, normalized
+
+
+def _batches(model, x_batch):
+    """`x_batch` checked against `model`'s inputs, as a tensor (a list: several)."""
+    if not isinstance(model, keras.Model) or not model.built:
+        raise TypeError(
+            f"activation_report() needs a built keras.Model (a Sequential or "
+            f"functional model made with keras.Input), but got "
+            f"{type(model).__name__}. Build it first, e.g. keras.Sequential("
+            f"[keras.Input(shape), ...])."
+        )
+    try:
+        inputs = keras.tree.flatten(model.inputs)
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs:
+        raise ValueError(
+            f"Model {model.name!r} has no known inputs. Build it with "
+            f"keras.Input(shape) so that its layers can be run one by one."
+        )
+    several = len(inputs) > 1
+    given = list(x_batch) if several and isinstance(x_batch, (list, tuple)) else None
+    if several and (given is None or len(given) != len(inputs)):
+        raise ValueError(
+            f"Model {model.name!r} has {len(inputs)} inputs, so x_batch must be "
+            f"a list of {len(inputs)} arrays, one per input, but got "
+            f"{type(x_batch).__name__}"
+            + (f" of {len(given)}" if given is not None else "")
+            + "."
+        )
+    batches = []
+    for i, (batch, spec) in enumerate(zip(given or [x_batch], inputs, strict=True)):
+        name = f"x_batch[{i}]" if several else "x_batch"
+        batches.append(_batch(model, batch, spec, name))
+    return batches if several else batches[0]
+
+
+def _batch(model, batch, spec, name):
+    array = as_array(batch)
+    if array is None:
+        try:
+            array = np.asarray(batch)
+        except (TypeError, ValueError):
+            array = None
+    if array is None or array.dtype == object:
+        raise TypeError(
+            f"{name} must be a NumPy array or a tensor, but got "
+            f"{type(batch).__name__}. Pass a batch of samples, e.g. x[:256] "
+            f"(a tf.data.Dataset: take one batch and pass it as an array)."
+        )
+    count = 0 if array.ndim == 0 else len(array)
+    if count < 2:
+        raise ValueError(
+            f"{name} has {count} sample{'' if count == 1 else 's'} (shape "
+            f"{array.shape}), but activation_report() needs at least 2: it "
+            f"measures how each unit varies over the batch. Pass a few hundred "
+            f"samples for stable fractions."
+        )
+    expected = tuple(spec.shape[1:])
+    if array.ndim != len(expected) + 1 or any(
+        want is not None and want != got
+        for want, got in zip(expected, array.shape[1:], strict=False)
+    ):
+        shown = ", ".join("any" if d is None else str(d) for d in expected)
+        raise ValueError(
+            f"{name} has shape {array.shape}, but model {model.name!r} expects "
+            f"(samples, {shown}). Pass samples shaped like the model's input "
+            f"(reshape them, e.g. x.reshape(-1, {shown.replace('any', '-1')}))."
+        )
+    message = non_finite_message(array, name)
+    if message:
+        raise ValueError(
+            f"{message}. The report would blame the weights for what comes "
+            f"from the data. Drop or impute those samples first, e.g. "
+            f"x = x[np.isfinite(x).reshape(len(x), -1).all(axis=1)]."
+        )
+    dtype = spec.dtype or "float32"
+    return keras.ops.convert_to_tensor(array.astype(dtype))

@@ -1,0 +1,1 @@
+"""Initializers: how a weight starts, before any data is seen."""

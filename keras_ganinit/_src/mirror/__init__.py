@@ -1,0 +1,1 @@
+"""The extractor's mirror (extractor^T): the decoder back to the input shape."""

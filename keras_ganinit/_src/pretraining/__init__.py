@@ -1,0 +1,1 @@
+"""Adversarial pretraining: GanInitModel, its arguments, losses and trainers."""

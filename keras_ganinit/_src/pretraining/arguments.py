@@ -1,0 +1,85 @@
+"""GanInitModel's arguments: the recipes, and the checks on what is passed."""
+
+from typing import Any
+
+import keras
+
+from keras_ganinit._src.pretraining.losses import ADVERSARIAL_LOSSES
+
+RECIPES: dict[str, dict[str, Any]] = {
+    # The research paper's form: adversarial loss only, kernels as trained.
+    "paper": {"reconstruction_weight": 0.0, "calibration": False},
+    # Our form, chosen from benchmarks/init_quality.py (docs/benchmarks.md).
+    "default": {"reconstruction_weight": 1.0, "calibration": True},
+}
+
+# What compile() refuses: the losses are the GAN's own, with two optimizers.
+FIXED_COMPILE_ARGS = (
+    "optimizer",
+    "loss",
+    "loss_weights",
+    "metrics",
+    "weighted_metrics",
+)
+
+
+def default_optimizer():
+    """Each player's optimizer unless one is passed: DCGAN's Adam."""
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+def check_recipe(recipe):
+    """`recipe` if it names one of `RECIPES`, else a ValueError."""
+    if not isinstance(recipe, str) or recipe not in RECIPES:
+        raise ValueError(
+            f"recipe must be one of {sorted(RECIPES)}, but got {recipe!r}. "
+            f"'paper' is the research paper's form, 'default' the measured best."
+        )
+    return recipe
+
+
+def check_adversarial_loss(name):
+    """`name` if it names one of the generator's adversarial terms."""
+    if not isinstance(name, str) or name not in ADVERSARIAL_LOSSES:
+        raise ValueError(
+            f"adversarial_loss must be one of {list(ADVERSARIAL_LOSSES)}, but "
+            f"got {name!r}. 'non_saturating' is the standard GAN loss (the "
+            f"default), 'minimax' the GAN value function's log(1 - D(G(x))), "
+            f"'feature_matching' matches the discriminator's mean hidden "
+            f"features."
+        )
+    return name
+
+
+def check_calibration(calibration):
+    """`calibration` if it is a bool, else a TypeError."""
+    if not isinstance(calibration, bool):
+        raise TypeError(
+            f"calibration must be True, False or None (the recipe's choice), "
+            f"but got {calibration!r}."
+        )
+    return calibration
+
+
+def check_decoder(decoder, feature_shape, input_shape):
+    """Raises unless `decoder` maps `feature_shape` back to `input_shape`."""
+    if not isinstance(decoder, keras.Model):
+        raise TypeError(
+            f"decoder must be a keras.Model mapping the extractor's output "
+            f"{feature_shape} back to its input shape {input_shape}, but got "
+            f"{type(decoder).__name__}."
+        )
+    try:
+        output = decoder(keras.Input(feature_shape))
+    except Exception as error:
+        raise ValueError(
+            f"The decoder {decoder.name!r} cannot take the extractor's output "
+            f"shape {feature_shape}: {error}"
+        ) from error
+    if tuple(output.shape[1:]) != tuple(input_shape):
+        raise ValueError(
+            f"The decoder {decoder.name!r} outputs shape {tuple(output.shape[1:])}"
+            f", but the generator must give back the extractor's input shape "
+            f"{tuple(input_shape)}. Change its last layers, or leave decoder=None "
+            f"to use the automatic mirror."
+        )

@@ -1,0 +1,57 @@
+"""The parts of a train and test step that every backend shares.
+
+The trainers (trainers/tensorflow.py, jax.py, torch.py) take gradients their
+own way; what they take gradients of is computed here, in `keras.ops`.
+"""
+
+import keras
+from keras import ops
+
+from keras_ganinit._src.pretraining import losses
+
+
+def _total(extra):
+    return ops.sum(ops.stack(extra)) if extra else 0.0
+
+
+def inputs_of(data):
+    """The samples of a batch; labels and sample weights are ignored."""
+    x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+    return x
+
+
+def discriminator_loss(model, x, generated, training):
+    """The discriminator's loss on real `x` and `generated` samples."""
+    real_logits = model.discriminator(x, training=training)
+    fake_logits = model.discriminator(generated, training=training)
+    loss = losses.discriminator_loss(real_logits, fake_logits)
+    return loss + _total(model.discriminator.losses)
+
+
+def generator_loss(model, x, training):
+    """(the generator's loss, the reconstruction error) on real `x`."""
+    generated = model(x, training=training)
+    if model.adversarial_loss == "feature_matching":
+        features = model._discriminator_features
+        adversarial = losses.feature_matching_loss(
+            features(x, training=training), features(generated, training=training)
+        )
+    else:
+        fake_logits = model.discriminator(generated, training=training)
+        adversarial = losses.ADVERSARIAL_LOSSES[model.adversarial_loss](fake_logits)
+    loss, reconstruction = losses.generator_loss(
+        adversarial,
+        generated,
+        ops.cast(x, generated.dtype),
+        model.reconstruction_weight,
+    )
+    extra = model.extractor.losses + model.decoder.losses
+    return loss + _total(extra), reconstruction
+
+
+def record_losses(model, d_loss, g_loss, reconstruction):
+    """Updates the model's four loss trackers; returns the logs."""
+    values = (d_loss + g_loss, d_loss, g_loss, reconstruction)
+    for tracker, value in zip(model.metrics, values, strict=True):
+        tracker.update_state(value)
+    return {metric.name: metric.result() for metric in model.metrics}

@@ -1,0 +1,1 @@
+"""Handing pretrained weights over: sources, the initializer, whole models."""

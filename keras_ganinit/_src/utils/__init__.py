@@ -1,0 +1,1 @@
+"""Small helpers every group may use: argument checks, arrays, tables, figures."""

@@ -1,0 +1,95 @@
+"""Arrays from what users pass, and where they hold NaN or inf."""
+
+import keras
+import numpy as np
+
+
+def as_array(x):
+    """`x` as a NumPy array if it is an array or a backend tensor, else None."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "shape") and hasattr(x, "dtype") and not hasattr(x, "element_spec"):
+        try:
+            return np.asarray(keras.ops.convert_to_numpy(x))
+        except Exception:
+            return None
+    return None
+
+
+def non_finite_message(array, what):
+    """A sentence on where `array` holds NaN or inf, or None if it is finite."""
+    if not np.issubdtype(array.dtype, np.inexact):
+        return None
+    finite = np.isfinite(array)
+    if finite.all():
+        return None
+    nan = int(np.isnan(array).sum())
+    inf = int((~finite).sum()) - nan
+    rows = np.flatnonzero(~finite.reshape(len(array), -1).all(axis=1))
+    shown = ", ".join(str(i) for i in rows[:5]) + (", ..." if len(rows) > 5 else "")
+    return (
+        f"{what} holds {nan + inf} non-finite values ({nan} NaN, {inf} inf) in "
+        f"{len(rows)} of its {len(array)} samples (indices {shown})"
+    )
+
+
+def check_variables_finite(variables, what, advice=None):
+    """Raises a ValueError naming the variables of `what` that hold NaN or inf."""
+    bad = [
+        variable.path
+        for variable in variables
+        if not np.isfinite(keras.ops.convert_to_numpy(variable)).all()
+    ]
+    if bad:
+        raise ValueError(
+            f"{what} has non-finite values (NaN or inf) in {len(bad)} "
+            f"variables: {', '.join(bad[:5])}{', ...' if len(bad) > 5 else ''}. "
+            f"Nothing was changed. "
+            + (
+                advice
+                or "Retrain it (with lower learning rates if the losses "
+                "diverged), or restore its weights from a good checkpoint."
+            )
+        )
+
+
+def check_samples(x, name, minimum, who="GanInitModel"):
+    """Raises a ValueError if array input `x` is too small or not finite.
+
+    Args:
+        x: what the user passed; anything that is not an array or a tensor
+            (a `tf.data.Dataset`, a `PyDataset`, a generator) is left to the
+            training guard.
+        name: how to call it in the message (`"x"`, `"validation_data"`).
+        minimum: the fewest samples that make sense.
+        who: what needs them, for the message (`"GanInitModel"`,
+            `"calibrate()"`).
+    """
+    array = as_array(x)
+    if array is None:
+        return
+    if array.ndim == 0 or len(array) < minimum:
+        count = 0 if array.ndim == 0 else len(array)
+        fewer = (
+            " (or, to train on fewer, GanInitModel(..., calibration=False))"
+            if who == "GanInitModel"
+            else ""
+        )
+        raise ValueError(
+            f"{name} has {count} sample{'' if count == 1 else 's'} (shape "
+            f"{array.shape}), but {who} needs at least {minimum}: "
+            + (
+                f"calibration measures each unit's mean and standard deviation "
+                f"over the samples. Pass a few hundred samples{fewer}."
+                if minimum > 1
+                else "there is nothing to train on. Pass a non-empty array."
+            )
+        )
+    message = non_finite_message(array, name)
+    if message:
+        did = "nothing was trained" if who == "GanInitModel" else "nothing changed"
+        raise ValueError(
+            f"{message}. {who} would learn NaN weights from them, so {did}. "
+            f"Drop or impute those samples first, e.g. "
+            f"x = x[np.isfinite(x).reshape(len(x), -1).all(axis=1)]."
+        )

@@ -1,0 +1,5 @@
+"""Initializers for Keras layers that need no data: `DeltaOrthogonal`."""
+
+from keras_ganinit._src.initializers.delta_orthogonal import DeltaOrthogonal
+
+__all__ = ["DeltaOrthogonal"]
