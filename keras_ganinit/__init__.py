@@ -21,6 +21,7 @@ from keras_ganinit._src.diagnostics.compare_reports import (
     ReportComparison,
     compare_reports,
 )
+from keras_ganinit._src.diagnostics.linear_probe import LinearProbeResult, linear_probe
 from keras_ganinit._src.diagnostics.plot_filters import plot_filters
 from keras_ganinit._src.mirror.mirror import mirror
 from keras_ganinit._src.pretraining.gan_init_model import GanInitModel
@@ -38,6 +39,7 @@ __all__ = [
     "CalibrationReport",
     "GanInitModel",
     "GanPretrainedInitializer",
+    "LinearProbeResult",
     "ReportComparison",
     "__version__",
     "activation_report",
@@ -45,6 +47,7 @@ __all__ = [
     "callbacks",
     "compare_reports",
     "initializers",
+    "linear_probe",
     "lsuv",
     "mirror",
     "plot_filters",

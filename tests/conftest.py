@@ -1,4 +1,11 @@
-"""Shared fixtures: scikit-learn's bundled digits and GANs trained on them once."""
+"""Shared fixtures: scikit-learn's bundled digits and GANs trained on them once.
+
+Tests marked `large` (subprocesses, whole examples, keras.applications
+backbones, multi-process runs) are skipped unless pytest runs with
+`--run-large`, as keras-hub does; .ci/run runs them once, on one backend.
+"""
+
+import os
 
 import keras
 import pytest
@@ -6,6 +13,32 @@ from helpers import dense_extractor
 from sklearn.datasets import load_digits
 
 import keras_ganinit
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--run-large",
+        action="store_true",
+        help="also run the tests marked large (minutes each on 2 CPUs)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "large: a slow end-to-end test, run only with --run-large"
+    )
+    if config.getoption("--run-large"):
+        # Read by test modules at import (test_properties draws every example).
+        os.environ["KERAS_GANINIT_RUN_LARGE"] = "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-large"):
+        return
+    skip = pytest.mark.skip(reason="large: run with --run-large")
+    for item in items:
+        if "large" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +70,10 @@ def saved_gan(trained_gan, tmp_path_factory):
     path = tmp_path_factory.mktemp("source") / "pretrained.keras"
     trained_gan.save(path)
     return str(path), trained_gan
+
+
+@pytest.fixture(scope="module")
+def standardized(digits):
+    """256 digits with every pixel at zero mean and unit std."""
+    x = digits[0]
+    return ((x - x.mean(0)) / (x.std(0) + 1e-3)).astype("float32")[:256]

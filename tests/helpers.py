@@ -35,6 +35,22 @@ def conv_extractor():
     )
 
 
+def mlp(depth, activation, kernel, width=64, bias="zeros"):
+    return keras.Sequential(
+        [keras.Input((64,))]
+        + [
+            layers.Dense(
+                width,
+                activation=activation,
+                kernel_initializer=kernel,
+                bias_initializer=bias,
+            )
+            for _ in range(depth)
+        ]
+        + [layers.Dense(10, activation="softmax")]
+    )
+
+
 def same(a, b):
     return np.array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
 

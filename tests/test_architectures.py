@@ -195,6 +195,7 @@ def test_graph_extractors_pretrain_calibrate_save_and_transfer(name, images, tmp
         assert np.array_equal(_np(a), _np(b))
 
 
+@pytest.mark.large
 def test_mobilenet_v2_from_keras_applications(tmp_path):
     x = np.random.default_rng(0).uniform(0, 1, size=(32, 32, 32, 3)).astype("float32")
 

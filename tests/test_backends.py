@@ -18,10 +18,15 @@ import pytest
 
 SCRIPT = pathlib.Path(__file__).parent / "scripts" / "one_step.py"
 
-pytestmark = pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow",
-    reason="cross-backend cases run once, in the TensorFlow run of the suite",
-)
+# Subprocesses on every backend: run with --run-large (.ci/run), once, in the
+# TensorFlow run.
+pytestmark = [
+    pytest.mark.large,
+    pytest.mark.skipif(
+        keras.backend.backend() != "tensorflow",
+        reason="cross-backend cases run once, in the TensorFlow run of the suite",
+    ),
+]
 
 
 def one_step(tmp_path, backend, mode="single"):

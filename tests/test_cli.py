@@ -2,7 +2,8 @@
 
 Each subprocess loads Keras (seconds), so the command runs as a subprocess
 only where that is the point (a whole pretraining, the exit code and stderr
-a shell sees); argument and file errors call `main(argv)` in this process.
+a shell sees), and those tests are marked `large`; argument and file errors
+call `main(argv)` in this process.
 """
 
 import subprocess
@@ -120,6 +121,7 @@ def pretrained(files):
     return out, result
 
 
+@pytest.mark.large
 def test_pretrain_saves_a_calibrated_model_and_says_how_to_use_it(pretrained):
     out, (code, stdout, stderr) = pretrained
     assert code == 0, stderr
@@ -142,6 +144,7 @@ def test_pretrain_saves_a_calibrated_model_and_says_how_to_use_it(pretrained):
     )
 
 
+@pytest.mark.large
 def test_pretrain_reads_a_folder_of_images(files, tmp_path):
     out = tmp_path / "conv_pretrained.keras"
     code, stdout, stderr = run(
@@ -176,8 +179,9 @@ def test_pretrain_paper_recipe_by_epochs_in_process(files, tmp_path, capsys):
     assert out.exists()
 
 
-def test_pretrain_refuses_to_overwrite(pretrained, files, capsys):
-    out = pretrained[0]
+def test_pretrain_refuses_to_overwrite(files, tmp_path, capsys):
+    out = tmp_path / "pretrained.keras"
+    out.write_bytes(b"a file the user owns")
     before = out.read_bytes()
     argv = ["pretrain", str(files["extractor.keras"]), str(files["digits.npy"])]
     assert main([*argv, "--out", str(out)]) == 1
@@ -255,6 +259,7 @@ def test_help_shows_an_example(capsys):
         assert f"keras-ganinit {command} " in capsys.readouterr().out
 
 
+@pytest.mark.large
 def test_inspect_shows_weights_options_and_calibration(pretrained):
     code, stdout, stderr = run("inspect", pretrained[0], cwd=pretrained[0].parent)
     assert code == 0, stderr
@@ -276,6 +281,7 @@ def test_inspect_of_an_uncalibrated_model_in_process(files, capsys):
     assert "kernels: 0 of 2" in stdout and "not calibrated" in stdout
 
 
+@pytest.mark.large
 def test_report_prints_the_table_and_plots(pretrained, tmp_path):
     plot = tmp_path / "activations.png"
     code, stdout, stderr = run(
@@ -297,6 +303,7 @@ def test_report_check_fails_on_dead_units(files, capsys):
     assert captured.err.count("\n") == 1 and "--check failed" in captured.err
 
 
+@pytest.mark.large
 def test_errors_are_one_line_and_debug_shows_the_traceback(files):
     code, _, stderr = run(
         "inspect", files["fake.keras"], cwd=files["fake.keras"].parent

@@ -4,6 +4,11 @@ import importlib.util
 import os
 import pathlib
 
+import pytest
+
+# Subprocesses, whole examples and backbones: run with --run-large (.ci/run).
+pytestmark = pytest.mark.large
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 

@@ -241,6 +241,7 @@ def load_elsewhere(tmp_path, paths):
     return np.load(result), json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.large
 def test_saved_models_load_in_a_new_process_with_and_without_the_source(
     saved_gan, tmp_path, digits
 ):

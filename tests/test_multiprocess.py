@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 
-import keras
 import numpy as np
 import pytest
 
@@ -29,10 +28,9 @@ SCRIPT = pathlib.Path(__file__).parent / "scripts" / "jax_two_process.py"
 TIMEOUT = 240  # seconds for all five runs at once; about 40 s on 2 CPU cores
 TOLERANCE = 1e-5  # measured: at most 6e-8 from the single process
 
-pytestmark = pytest.mark.skipif(
-    keras.backend.backend() != "jax",
-    reason="runs its own JAX processes whatever the backend; once, in the JAX run",
-)
+# It runs its own JAX processes whatever the backend of this one: with
+# --run-large (.ci/run), which runs the large tests once, on TensorFlow.
+pytestmark = pytest.mark.large
 
 
 def free_port():

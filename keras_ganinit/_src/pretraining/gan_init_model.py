@@ -206,7 +206,7 @@ class GanInitModel(keras.Model):
         self.seed = seed
         # Whether the extractor's weights are calibrated: set by fit() and
         # calibrate(); a loaded model does not know, so None.
-        self.calibrated = None
+        self.calibrated: bool | None = None
         # Orders the repeated data of fit(steps=...): seeded with the model.
         self._order_rng = None if seed is None else np.random.default_rng(seed + 2)
         self.generator_optimizer = None

@@ -1,0 +1,98 @@
+"""The package's layering: which group of keras_ganinit/_src/ may import which.
+
+Lower groups never import higher ones, and nothing in _src/ imports the
+public face (keras_ganinit/__init__.py, keras_ganinit.callbacks,
+keras_ganinit.initializers): the public face re-exports the implementation,
+never the other way round. Imports inside functions count too.
+"""
+
+import ast
+import pathlib
+
+import pytest
+
+import keras_ganinit
+
+SRC = pathlib.Path(keras_ganinit.__file__).parent / "_src"
+
+# Each group, and the groups it may import besides itself.
+ALLOWED = {
+    "utils": set(),
+    "graph": {"utils"},
+    "initializers": {"utils"},
+    "mirror": {"utils", "graph"},
+    "diagnostics": {"utils", "graph"},
+    "transfer": {"utils", "graph"},
+    "calibration": {"utils", "graph", "diagnostics"},
+    "pretraining": {
+        "utils",
+        "graph",
+        "mirror",
+        "diagnostics",
+        "calibration",
+        "transfer",
+        "initializers",
+    },
+    "cli": {
+        "utils",
+        "graph",
+        "mirror",
+        "diagnostics",
+        "calibration",
+        "transfer",
+        "initializers",
+        "pretraining",
+    },
+}
+
+
+def _imports(path):
+    """Every module name `path` imports, with `from x import y` as x.y too."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            for alias in node.names:
+                yield f"{node.module}.{alias.name}"
+
+
+def _modules():
+    return sorted(SRC.rglob("*.py"))
+
+
+def test_every_module_belongs_to_a_known_group():
+    groups = {path.relative_to(SRC).parts[0] for path in _modules()}
+    assert groups - {"__init__.py"} == set(ALLOWED)
+
+
+@pytest.mark.parametrize(
+    "path", _modules(), ids=lambda path: str(path.relative_to(SRC))
+)
+def test_a_group_imports_only_the_groups_below_it(path):
+    parts = path.relative_to(SRC).parts
+    if len(parts) == 1:
+        return  # _src/__init__.py
+    group = parts[0]
+    for name in _imports(path):
+        if not name.startswith("keras_ganinit"):
+            continue
+        pieces = name.split(".")
+        assert pieces[:2] == ["keras_ganinit", "_src"], (
+            f"{path.relative_to(SRC)} imports {name}: the implementation must "
+            f"not import the public face"
+        )
+        if len(pieces) > 2:
+            assert pieces[2] in ALLOWED[group] | {group}, (
+                f"{path.relative_to(SRC)} ({group}) imports {name}; {group} may "
+                f"import {sorted(ALLOWED[group]) or 'nothing'} only"
+            )
+
+
+def test_the_layering_test_catches_an_upward_import(tmp_path):
+    # The check above must be able to fail: an upward import is found.
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f():\n    from keras_ganinit._src.cli import command\n")
+    assert "keras_ganinit._src.cli.command" in set(_imports(bad))
