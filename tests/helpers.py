@@ -2,12 +2,24 @@
 
 import keras
 import numpy as np
+import pytest
 from keras import layers
 
 # A few steps of a large backbone: TensorFlow's tracing costs more than running
 # them eagerly; JAX's eager mode compiles every op, which costs more than one
 # jit of the whole step (MobileNetV2 on 2 busy CPUs: 346 s eager, 94 s jit).
 EAGER_IS_FASTER = keras.backend.backend() == "tensorflow"
+
+# JAX compiles every new model and shape (seconds each on 2 CPUs), so tests
+# whose logic does not depend on the backend, and the larger cases of a
+# matrix, run on JAX only with --run-large; TensorFlow and PyTorch run them
+# in the default suite.
+ON_JAX = keras.backend.backend() == "jax"
+
+
+def large_on_jax(test):
+    """Marks `test` large on JAX only (see ON_JAX)."""
+    return pytest.mark.large(test) if ON_JAX else test
 
 
 def dense_extractor():

@@ -10,7 +10,13 @@ import os
 import keras
 import numpy as np
 import pytest
-from helpers import EAGER_IS_FASTER, kernel_of, leaf_layers, pre_activations
+from helpers import (
+    EAGER_IS_FASTER,
+    ON_JAX,
+    kernel_of,
+    leaf_layers,
+    pre_activations,
+)
 from keras import layers as L
 
 import keras_ganinit
@@ -177,7 +183,15 @@ def pretrain_save_load_transfer(make, x, tmp_path, fit_kwargs=None):
     return gan, path, started
 
 
-@pytest.mark.parametrize("name", sorted(EXTRACTORS))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=[pytest.mark.large] if ON_JAX else [])
+        if name not in ("residual", "concatenating")
+        else name
+        for name in sorted(EXTRACTORS)
+    ],
+)
 def test_graph_extractors_pretrain_calibrate_save_and_transfer(name, images, tmp_path):
     make = EXTRACTORS[name]
     x = np.transpose(images, (0, 3, 1, 2)) if name == "channels_first" else images

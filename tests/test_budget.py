@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import dense_extractor
+from helpers import dense_extractor, large_on_jax
 from keras import layers
 
 import keras_ganinit
@@ -66,6 +66,7 @@ def test_epochs_split_the_steps_for_callbacks(digits):
     assert len(logger.history["loss"]) == 3
 
 
+@large_on_jax
 def test_small_data_is_repeated_and_reshuffled_on_every_pass():
     keras.utils.set_random_seed(0)
     x = np.arange(10, dtype="float32")[:, None]
@@ -80,6 +81,7 @@ def test_small_data_is_repeated_and_reshuffled_on_every_pass():
     assert not np.array_equal(passes[0], passes[1])  # ...in a new order.
 
 
+@large_on_jax
 def test_large_data_is_cut_not_repeated(digits):
     x = digits[0]
     model, seen = recording_gan(dense_extractor())
@@ -171,6 +173,7 @@ def test_steps_per_execution_is_chosen_unless_the_user_did(digits):
     assert iterations(model) == 20
 
 
+@large_on_jax
 def test_without_steps_or_epochs_fit_runs_the_default_budget(digits):
     model = gan()
     history = model.fit(digits[0][:100], batch_size=32, verbose=0).history

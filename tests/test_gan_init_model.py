@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import conv_extractor, dense_extractor, same
+from helpers import conv_extractor, dense_extractor, large_on_jax, same
 from keras import layers
 
 import keras_ganinit
@@ -200,6 +200,7 @@ def test_compile_defaults_and_custom_optimizers():
     assert isinstance(gan.discriminator_optimizer, keras.optimizers.RMSprop)
 
 
+@large_on_jax
 def test_conv2d_extractor_on_digit_images(digit_images, digits):
     keras.utils.set_random_seed(4)
     gan = keras_ganinit.GanInitModel(conv_extractor())

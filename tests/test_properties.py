@@ -41,7 +41,7 @@ def _settings(max_examples, cheap=False):
     """`cheap`: no model is built, so every backend draws all examples."""
     share = 1.0 if cheap else _EXAMPLES_SHARE
     return settings(
-        max_examples=max(4, round(max_examples * share)),
+        max_examples=max(2, round(max_examples * share)),
         deadline=None,  # model building times vary (tracing, compiling)
         derandomize=True,  # the same cases on every run, in CI too
         database=None,
