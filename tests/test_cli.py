@@ -295,6 +295,26 @@ def test_report_prints_the_table_and_plots(pretrained, tmp_path):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_report_with_labels_prints_a_linear_probe(files, digits, tmp_path, capsys):
+    labels = tmp_path / "labels.npy"
+    np.save(labels, digits[1])
+    argv = ["report", str(files["extractor.keras"]), str(files["digits.npy"])]
+    assert main([*argv, "--labels", str(labels), "--samples", "64"]) == 0
+    stdout = capsys.readouterr().out
+    assert "Activation report of 'extractor' on 64 samples" in stdout
+    line = next(x for x in stdout.splitlines() if x.startswith("Linear probe"))
+    assert "validation accuracy" in line and "10 classes" in line
+    assert "1437 training and 360 validation samples" in line
+    accuracy = float(line.split("validation accuracy ")[1].split()[0])
+    assert accuracy > 0.4  # 16 random ReLU features of the digits: 0.64, chance 0.1
+    np.save(labels, digits[1][:100])
+    assert main([*argv, "--labels", str(labels)]) == 1
+    assert "holds 100 labels, but DATA has 1797 samples" in capsys.readouterr().err
+    argv_images = ["report", str(files["conv.keras"]), str(files["images"])]
+    assert main([*argv_images, "--labels", str(labels)]) == 2
+    assert "a folder of images has no fixed order" in capsys.readouterr().err
+
+
 def test_report_check_fails_on_dead_units(files, capsys):
     argv = ["report", str(files["dead.keras"]), str(files["digits.npy"]), "--check"]
     assert main(argv) == 1

@@ -45,11 +45,10 @@ def nearest_orthogonal(kernel):
     return polar.reshape(kernel.shape).astype("float32")
 
 
-# Output std that calibration gives a layer, by its activation. At unit
-# pre-activation std a third of tanh's inputs lie beyond |x| = 1, where its
-# slope is below 0.42; 0.5 started faster in the digits cells of
-# benchmarks/init_quality.py, with random and with pretrained kernels alike
-# (docs/benchmarks.md). Every other activation gets the LSUV standard, 1.
+# Output std that calibration gives a layer, by its activation: tanh's slope
+# falls off beyond |x| = 1, and a smaller target kept more of its units in
+# the linear range (docs/benchmarks.md has the measurement). Every other
+# activation gets the LSUV standard, 1.
 TARGET_STD = {"tanh": 0.5}
 
 

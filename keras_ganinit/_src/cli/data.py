@@ -67,6 +67,41 @@ def check_path(path, key):
         )
 
 
+def check_labels_path(path, data_path):
+    """Fails unless --labels `path` can name labels for DATA `data_path`."""
+    if os.path.isdir(data_path):
+        raise UsageError(
+            "--labels gives one label per sample of an array file; a folder of "
+            "images has no fixed order to pair them with. Save the images and "
+            "their labels as arrays (np.save), or leave --labels out."
+        )
+    if not os.path.isfile(path) or not path.lower().endswith((".npy", ".npz")):
+        raise CliError(
+            f"--labels {path!r} is not a .npy or .npz file. Save the labels with "
+            f"np.save('labels.npy', y), one integer class per sample of DATA."
+        )
+
+
+def load_labels(path, count):
+    """The integer labels in `path`, checked to be `count` of them."""
+    y, what = _read_array(path, None, role="--labels")
+    y = y.reshape(len(y), -1)
+    if y.shape[1] > 1:
+        y = y.argmax(axis=1)  # one-hot
+    y = y.reshape(-1)
+    if len(y) != count:
+        raise CliError(
+            f"--labels {what} holds {len(y)} labels, but DATA has {count} "
+            f"samples. Pass one label per sample, in the same order."
+        )
+    if not np.all(np.isfinite(y)) or np.any(y != np.round(y)) or np.any(y < 0):
+        raise CliError(
+            f"--labels {what} holds values that are not class ids 0, 1, 2, ... "
+            f"Pass integer labels (or one-hot rows)."
+        )
+    return y.astype("int64")
+
+
 def prepare(path, debug):
     """Loads what reading DATA `path` needs: TensorFlow, for a folder of images.
 
@@ -137,12 +172,12 @@ def load(path, key, model, rescale, limit=None, seed=None):
     return x, what
 
 
-def _read_array(path, key):
+def _read_array(path, key, role="DATA"):
     try:
         loaded = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
         raise CliError(
-            f"Cannot read DATA {path!r} as a NumPy file ({error}). keras-ganinit "
+            f"Cannot read {role} {path!r} as a NumPy file ({error}). keras-ganinit "
             f"reads numeric arrays saved with np.save or np.savez, never pickled "
             f"objects."
         ) from error
@@ -152,13 +187,13 @@ def _read_array(path, key):
             keys = list(loaded.files)
             if key is None and len(keys) != 1:
                 raise CliError(
-                    f"DATA {path!r} holds {len(keys)} arrays "
+                    f"{role} {path!r} holds {len(keys)} arrays "
                     f"({', '.join(keys) or 'none'}). Pick one with --key NAME."
                 )
             key = keys[0] if key is None else key
             if key not in keys:
                 raise CliError(
-                    f"DATA {path!r} has no array {key!r}. Its arrays: "
+                    f"{role} {path!r} has no array {key!r}. Its arrays: "
                     f"{', '.join(keys) or 'none'}. Pass one of them as --key."
                 )
             try:
@@ -173,7 +208,7 @@ def _read_array(path, key):
         array = loaded
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise CliError(
-            f"DATA {what} holds {array.dtype} values, not numbers. Save the "
+            f"{role} {what} holds {array.dtype} values, not numbers. Save the "
             f"samples as a numeric array."
         )
     return array.astype("float32"), what

@@ -8,6 +8,7 @@ from keras_ganinit._src.cli import data, models, outputs
 from keras_ganinit._src.cli.arguments import positive_int
 from keras_ganinit._src.cli.errors import CliError
 from keras_ganinit._src.diagnostics.activation_report import activation_report
+from keras_ganinit._src.diagnostics.linear_probe import linear_probe
 
 # Samples `report` measures, as docs/diagnostics.md advises ("a few hundred").
 DEFAULT_SAMPLES = 512
@@ -40,6 +41,13 @@ def add_parser(commands, **shared):
         "vanishing or not finite",
     )
     parser.add_argument(
+        "--labels",
+        metavar="LABELS.npy",
+        help="integer class labels, one per sample of DATA (a .npy file, or a "
+        ".npz file that holds one array): also print a linear probe of the "
+        "model's features (keras_ganinit.linear_probe) on a held-out fifth",
+    )
+    parser.add_argument(
         "--batch-statistics",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -56,9 +64,15 @@ def run(args):
     data.check_path(args.data, args.key)
     if args.plot:
         outputs.check_plot(args.plot)
+    if args.labels is not None:
+        data.check_labels_path(args.labels, args.data)
     data.prepare(args.data, args.debug)
     is_gan, target = models.unwrap(models.load_model(args.model, "MODEL"))
-    x, what = data.load(args.data, args.key, target, args.rescale, limit=args.samples)
+    limit = None if args.labels is not None else args.samples
+    x, what = data.load(args.data, args.key, target, args.rescale, limit=limit)
+    probe = None
+    if args.labels is not None:
+        probe = _linear_probe(target, x, data.load_labels(args.labels, len(x)))
     if len(x) > args.samples:
         chosen = np.random.default_rng(0).choice(len(x), args.samples, replace=False)
         x = x[np.sort(chosen)]
@@ -71,6 +85,8 @@ def run(args):
         raise CliError(str(error)) from error
     print(f"{args.model}: {len(x)} samples from {what}")
     print(report)
+    if probe is not None:
+        print(f"\n{probe}")
     if args.plot:
         try:
             report.plot(args.plot)
@@ -92,3 +108,22 @@ def run(args):
             "non-finite."
         )
     return 0
+
+
+def _linear_probe(model, x, y):
+    """A linear probe trained on a seeded four fifths of (x, y), tested on the rest."""
+    order = np.random.default_rng(0).permutation(len(x))
+    cut = max(1, len(x) * 4 // 5)
+    train, test = order[:cut], order[cut:]
+    if len(test) == 0:
+        raise CliError(
+            f"--labels: DATA has {len(x)} sample, too few to hold a fifth out for "
+            f"the linear probe. Pass at least 2 labelled samples (a few hundred "
+            f"for a useful number)."
+        )
+    try:
+        return linear_probe(
+            model, x[train], y[train], validation_data=(x[test], y[test]), seed=0
+        )
+    except (TypeError, ValueError) as error:
+        raise CliError(f"--labels: {error}") from error

@@ -50,7 +50,8 @@ def layer_panels(who, names, panels, marked=(), title=None):
             label.set_fontweight("bold")
     for axis in axes:
         axis.grid(axis="x", alpha=0.3)
-        axis.tick_params(axis="x", labelsize=FONT_SIZE)
+        # The scale at the top and the bottom: a tall figure reads from both.
+        axis.tick_params(axis="x", labelsize=FONT_SIZE, top=True, labeltop=True)
     if title:
         figure.suptitle(title, fontsize=FONT_SIZE + 2)
     return figure, axes, y
