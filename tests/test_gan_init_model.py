@@ -680,3 +680,30 @@ def test_seed_makes_the_built_networks_reproducible(digits):
     assert first.get_config()["seed"] == 7
     with pytest.raises(TypeError, match="seed must be an integer"):
         keras_ganinit.GanInitModel(dense_extractor(), seed=1.5)
+
+
+def test_the_step_count_advances_and_tensorboard_plots_against_it(digits, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import (
+        EventAccumulator,
+    )
+
+    gan = keras_ganinit.GanInitModel(dense_extractor(), calibration=False, seed=0)
+    gan.compile()
+    gan.fit(
+        digits[0][:256],
+        validation_data=(digits[0][256:320],),
+        epochs=3,
+        batch_size=64,
+        verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(tmp_path / "tb", update_freq=1)],
+    )
+    # One count per alternating step of both players: 3 epochs of 4 batches.
+    assert int(keras.ops.convert_to_numpy(gan.optimizer.iterations)) == 12
+    assert int(keras.ops.convert_to_numpy(gan.generator_optimizer.iterations)) == 12
+    events = EventAccumulator(str(tmp_path / "tb" / "validation"))
+    events.Reload()
+    tag = "evaluation_d_loss_vs_iterations"
+    found = events.Tags().get("scalars", []) + events.Tags().get("tensors", [])
+    assert tag in found, found
+    read = events.Scalars if tag in events.Tags().get("scalars", []) else events.Tensors
+    assert [event.step for event in read(tag)] == [4, 8, 12]

@@ -49,6 +49,17 @@ def generator_loss(model, x, training):
     return loss + _total(extra), reconstruction
 
 
+def count_step(model):
+    """Advances `model.optimizer.iterations` by one: one step of both players.
+
+    Each player's own optimizer counts its updates; the optimizer Keras sees
+    (`model.optimizer`, which callbacks such as `TensorBoard` read for their
+    step axis) is advanced here, once per alternating step. The JAX trainer
+    does the same on its state.
+    """
+    model.optimizer.iterations.assign_add(1)
+
+
 def record_losses(model, d_loss, g_loss, reconstruction):
     """Updates the model's four loss trackers; returns the logs."""
     values = (d_loss + g_loss, d_loss, g_loss, reconstruction)

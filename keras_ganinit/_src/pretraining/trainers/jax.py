@@ -104,6 +104,9 @@ def train_step(model, state, data):
         optimizer_values,
         lambda: steps.generator_loss(model, x, training=True),
     )
+    # steps.count_step, on the state: one alternating step of both players.
+    (position,) = _positions(model.optimizer.variables, [model.optimizer.iterations])
+    optimizer_values[position] = optimizer_values[position] + 1
     logs, metrics_values = _record(
         model, metrics_values, d_loss, g_loss, reconstruction
     )

@@ -35,6 +35,7 @@ def train_step(model, data):
     variables = model.generator_trainable_variables
     gradients = tape.gradient(scaled, variables)
     model.generator_optimizer.apply(gradients, variables)
+    steps.count_step(model)
     return steps.record_losses(model, d_loss, g_loss, reconstruction)
 
 

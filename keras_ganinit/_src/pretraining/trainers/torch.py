@@ -32,6 +32,8 @@ def train_step(model, data):
     _update(
         model, g_loss, model.generator_trainable_variables, model.generator_optimizer
     )
+    with torch.no_grad():
+        steps.count_step(model)
     return steps.record_losses(
         model, d_loss.detach(), g_loss.detach(), reconstruction.detach()
     )
