@@ -224,3 +224,34 @@ def test_mobilenet_v2_from_keras_applications(tmp_path):
     np.testing.assert_allclose(
         _np(started(x[:2])), _np(gan.extractor(x[:2])), rtol=1e-3, atol=1e-4
     )
+
+
+def _transfers_in_full(make, recwarn):
+    """A second instance built in this process takes every weight of the first."""
+    first, second = make(), make()
+    started = keras_ganinit.with_pretrained_initializers(second, first)
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+    for a, b in zip(started.weights, first.weights, strict=True):
+        assert np.array_equal(_np(a), _np(b)), a.path
+
+
+@pytest.mark.parametrize("name", sorted(EXTRACTORS))
+def test_each_extractor_built_twice_in_one_process_transfers_in_full(name, recwarn):
+    _transfers_in_full(EXTRACTORS[name], recwarn)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize(
+    "application, size",
+    [("InceptionV3", 75), ("Xception", 71), ("ConvNeXtTiny", 32)],
+)
+def test_applications_with_unnamed_layers_built_twice_transfer_in_full(
+    application, size, recwarn
+):
+    # These leave some layers to Keras's per-process names (conv2d_97, ...).
+    def make():
+        return getattr(keras.applications, application)(
+            weights=None, include_top=False, input_shape=(size, size, 3)
+        )
+
+    _transfers_in_full(make, recwarn)

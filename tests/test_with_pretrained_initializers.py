@@ -78,25 +78,65 @@ def test_an_in_memory_gan_source_and_depthwise_variables(source):
     )
 
 
-def test_match_by_order_for_automatically_named_sequentials(source):
+def test_a_model_built_twice_in_one_process_transfers_in_full(recwarn):
+    # Keras numbers the layers it names per process (dense_3, dense_7): by
+    # default those match by their place, the names you chose by name.
+    def model():
+        inputs = keras.Input((8, 8, 1))
+        x = L.Conv2D(4, 3, activation="relu")(inputs)
+        x = L.BatchNormalization()(x)
+        y = L.Conv2D(4, 3, padding="same", name="side")(x)
+        x = L.Add()([x, y])
+        x = L.Conv2D(6, 3)(x)
+        x = L.Flatten()(x)
+        x = L.Dense(5, activation="relu")(x)
+        return keras.Model(inputs, L.Dense(3)(x))
+
+    first, second = model(), model()
+    assert first.layers[1].name != second.layers[1].name
+    started = keras_ganinit.with_pretrained_initializers(second, first)
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+    assert len(started.weights) == len(first.weights)
+    for a, b in zip(started.weights, first.weights, strict=True):
+        assert np.array_equal(_np(a), _np(b)), a.path
+    # By name alone, only the layer named by hand would find its counterpart.
+    with pytest.warns(UserWarning, match="matched 1 layers .*match='name'"):
+        keras_ganinit.with_pretrained_initializers(second, first, match="name")
+
+
+def test_match_by_name_or_order_as_before(source):
     def mlp():
         return keras.Sequential(
             [keras.Input((6,)), L.Dense(5, activation="relu"), L.Dense(4)]
         )
 
     first, second = mlp(), mlp()
-    assert first.layers[0].name != second.layers[0].name
-    with pytest.raises(ValueError, match="No layer of .* has a counterpart"):
-        keras_ganinit.with_pretrained_initializers(second, first)
-    # Names that drifted apart in part: warned, not silently half-transferred.
+    # Names that drifted apart in part, with match="name": warned, not
+    # silently half-transferred.
     partly = keras.Sequential(
         [keras.Input((6,)), L.Dense(5, name=first.layers[0].name), L.Dense(4)]
     )
     with pytest.warns(UserWarning, match="1 of its layers .* match='order'"):
-        keras_ganinit.with_pretrained_initializers(partly, first)
+        keras_ganinit.with_pretrained_initializers(partly, first, match="name")
     started = keras_ganinit.with_pretrained_initializers(second, first, match="order")
     for a, b in zip(started.weights, first.weights, strict=True):
         assert np.array_equal(_np(a), _np(b))
+    # A layer that matches neither way is counted in the warning.
+    other = keras.Sequential(
+        [keras.Input((6,)), L.Dense(5, activation="relu"), L.Dense(7)]
+    )
+    with pytest.warns(UserWarning, match="matched 1 layers .* 1 of its layers"):
+        keras_ganinit.with_pretrained_initializers(other, first)
+
+
+def test_an_initializer_given_a_generated_name_finds_its_layer():
+    first = keras.Sequential([keras.Input((6,)), L.Dense(5, name="hidden"), L.Dense(4)])
+    generated = first.layers[1].name  # dense_N, as this process numbered it
+    init = keras_ganinit.GanPretrainedInitializer(source=first, layer="dense_12345")
+    assert np.array_equal(_np(init((5, 4))), _np(first.get_layer(generated).kernel))
+    two = keras.Sequential([keras.Input((6,)), L.Dense(5), L.Dense(4)])
+    with pytest.raises(ValueError, match="Keras generated that name.*2 layers"):
+        keras_ganinit.GanPretrainedInitializer(source=two, layer="dense_12345")
 
 
 def test_mismatches_are_explained(source):
@@ -111,8 +151,8 @@ def test_mismatches_are_explained(source):
     renamed = keras.Sequential([keras.Input((4,)), L.Dense(2, name="b_conv")])
     with pytest.raises(ValueError, match="'b_conv' \\(Dense\\) .* \\(Conv2D\\)"):
         keras_ganinit.with_pretrained_initializers(renamed, source)
-    with pytest.raises(ValueError, match="match must be 'name'"):
-        keras_ganinit.with_pretrained_initializers(backbone(), source, match="auto")
+    with pytest.raises(ValueError, match="match must be 'auto'"):
+        keras_ganinit.with_pretrained_initializers(backbone(), source, match="nope")
     with pytest.raises(ValueError, match="has 3 .* has 4"):
         keras_ganinit.with_pretrained_initializers(
             keras.Sequential([keras.Input((4,)), L.Dense(2), L.Dense(2), L.Dense(2)]),

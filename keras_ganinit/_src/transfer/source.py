@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from keras_ganinit._src.graph.layers import DEPTHWISE, extractor_of, leaf_layers
+from keras_ganinit._src.transfer.names import resolve_generated
 from keras_ganinit._src.utils.saving import LoadError, load_model_safely
 
 MEMORY_PREFIX = "memory://"
@@ -116,6 +117,8 @@ class _Snapshot:
                     f"a layer name."
                 )
             layer = kernel_layers[layer]
+        if layer not in self.layers:
+            layer = resolve_generated(self, layer) or layer
         if layer not in self.layers:
             raise ValueError(
                 f"There is no layer named {layer!r} in {self.description}. "

@@ -1,0 +1,138 @@
+"""Which layer of a model takes its weights from which layer of a source.
+
+Layers whose names the author chose match by name. Layers whose names Keras
+generated (`conv2d`, `conv2d_97`, `batch_normalization_3`: the class name in
+snake case and a per-process counter) match by their place: the k-th such
+layer of one class and variable shapes in the model takes the k-th such
+layer of the source, in the order the layers run. This is how legacy HDF5
+`load_weights(by_name=False)` paired layers, by topology; it makes a model
+built twice in one process (a notebook) find its counterparts, whatever the
+counter says.
+"""
+
+import warnings
+
+from keras_ganinit._src.graph.layers import leaf_layers
+from keras_ganinit._src.transfer import source as _source
+from keras_ganinit._src.transfer.names import is_generated
+
+MATCHES = ("auto", "name", "order")
+
+
+def weighted(model):
+    """`model`'s leaf layers that hold variables a source can provide."""
+    return [layer for layer in leaf_layers(model) if _source.variables_of(layer)]
+
+
+def sourced(snapshot):
+    """The names of the source's layers that hold such variables, in order."""
+    return [name for name, (_, values) in snapshot.layers.items() if values]
+
+
+def names(items, limit=12):
+    """Up to `limit` names, quoted, and how many in all."""
+    found = [getattr(item, "name", item) for item in items]
+    shown = ", ".join(map(repr, found[:limit]))
+    return shown + (f", ... ({len(found)} in all)" if len(found) > limit else "")
+
+
+def pair(model, snapshot, match):
+    """[(layer of `model`, name of its source layer)], as `match` says.
+
+    Raises a ValueError when a pair joins layers of different classes, or
+    when `match="order"` finds different numbers of layers.
+    """
+    if match == "order":
+        return _by_order(model, snapshot)
+    targets = weighted(model)
+    pairs = [
+        (layer, layer.name)
+        for layer in targets
+        if snapshot.layers.get(layer.name, (None, {}))[1]
+        and (match == "name" or not is_generated(layer.name, type(layer).__name__))
+    ]
+    if match == "auto":
+        pairs += _by_place(targets, snapshot, {name for _, name in pairs})
+        order = {id(layer): i for i, layer in enumerate(targets)}
+        pairs.sort(key=lambda item: order[id(item[0])])
+    _check_classes(pairs, model, snapshot, match)
+    return pairs
+
+
+def _signature(class_name, values):
+    return class_name, tuple(
+        (variable, tuple(value.shape)) for variable, value in sorted(values.items())
+    )
+
+
+def _by_place(targets, snapshot, used):
+    """Generated names paired by class, variable shapes and order."""
+    queues = {}
+    for name, (class_name, values) in snapshot.layers.items():
+        if values and name not in used and is_generated(name, class_name):
+            queues.setdefault(_signature(class_name, values), []).append(name)
+    pairs = []
+    for layer in targets:
+        class_name = type(layer).__name__
+        if not is_generated(layer.name, class_name):
+            continue
+        own = _source.variables_of(layer)
+        queue = queues.get(_signature(class_name, own))
+        if queue:
+            pairs.append((layer, queue.pop(0)))
+    return pairs
+
+
+def _by_order(model, snapshot):
+    targets, sources = weighted(model), sourced(snapshot)
+    if len(targets) != len(sources):
+        raise ValueError(
+            f"match='order' pairs the layers that own weights in order, but "
+            f"{model.name!r} has {len(targets)} ({names(targets)}) and "
+            f"{snapshot.description} has {len(sources)} ({names(sources)}). "
+            f"Pass a model of the pretrained architecture, or match='auto'."
+        )
+    pairs = list(zip(targets, sources, strict=True))
+    _check_classes(pairs, model, snapshot, "order")
+    return pairs
+
+
+def _check_classes(pairs, model, snapshot, match):
+    """Every pair is one class of layer on both sides, or a ValueError."""
+    for layer, name in pairs:
+        class_name = snapshot.layers[name][0]
+        if type(layer).__name__ != class_name:
+            raise ValueError(
+                f"match={match!r} pairs layer {layer.name!r} "
+                f"({type(layer).__name__}) of {model.name!r} with {name!r} "
+                f"({class_name}) of {snapshot.description}: the two "
+                f"architectures differ there. Pass a model of the pretrained "
+                f"architecture" + (", or match='order'." if match == "name" else ".")
+            )
+
+
+def warn_if_partly_matched(model, snapshot, pairs, match):
+    """Layers left out on both sides: say how many, and which."""
+    used = {name for _, name in pairs}
+    matched = {id(layer) for layer, _ in pairs}
+    unused = [name for name in sourced(snapshot) if name not in used]
+    unmatched = [layer for layer in weighted(model) if id(layer) not in matched]
+    if unused and unmatched:
+        how = (
+            "Names you chose match by name and names Keras generated by their "
+            "place among layers of one class; these differ in name or in class "
+            "and shapes. Rename the layers to match, or"
+            if match == "auto"
+            else "With match='name' only equal names match: pass match='auto' "
+            "(names Keras generated, like conv2d_12, then match by place), or"
+        )
+        warnings.warn(
+            f"with_pretrained_initializers matched {len(pairs)} layers of "
+            f"{model.name!r} (match={match!r}), but {len(unmatched)} of its "
+            f"layers with weights ({names(unmatched, 5)}) keep their own "
+            f"initializers while {len(unused)} layers of {snapshot.description} "
+            f"({names(unused, 5)}) are not used. {how} pass match='order' to "
+            f"pair every layer with weights in order.",
+            UserWarning,
+            stacklevel=3,
+        )
