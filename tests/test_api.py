@@ -18,6 +18,7 @@ def test_every_public_name_imports():
         "calibrate",
         "callbacks",
         "compare_reports",
+        "detach",
         "initializers",
         "linear_probe",
         "lsuv",

@@ -141,3 +141,24 @@ def test_gan_calibrated_says_whether_fit_calibrated(digits):
     paper.fit(x, steps=2, verbose=0)
     assert paper.calibrated is False
     assert paper.calibrate(x) is paper and paper.calibrated is True
+
+
+def test_unscaled_data_get_one_warning(digits, recwarn):
+    pixels = (digits[0][:256] * 255).astype("uint8")
+    with pytest.warns(UserWarning, match="uint8 values: the data look unscaled"):
+        keras_ganinit.calibrate(classifier(), pixels)
+    gan = keras_ganinit.GanInitModel(dense_extractor(), seed=0)
+    gan.compile()
+    with pytest.warns(UserWarning, match="fit\\(\\) got uint8 values") as caught:
+        gan.fit(pixels, steps=2, verbose=0)
+    assert len([w for w in caught if "unscaled" in str(w.message)]) == 1
+    with pytest.warns(UserWarning, match="calibrate\\(\\) got values up to 1000 in"):
+        gan.calibrate(digits[0][:256] * 1e3)
+    recwarn.clear()
+    # Scaled data, or a model that rescales its input itself: no warning.
+    keras_ganinit.calibrate(classifier(), digits[0][:256])
+    rescaling = keras.Sequential(
+        [keras.Input((64,)), layers.Rescaling(1 / 255), layers.Dense(8, name="d")]
+    )
+    keras_ganinit.calibrate(rescaling, pixels)
+    assert not [w for w in recwarn if "unscaled" in str(w.message)]

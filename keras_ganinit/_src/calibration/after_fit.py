@@ -30,7 +30,13 @@ def calibrate_after_fit(extractor, x, target_std):
         )
         return False
     try:
-        calibrate(extractor, batch, target_std=target_std, samples=None)
+        calibrate(
+            extractor,
+            batch,
+            target_std=target_std,
+            samples=None,
+            warn_unscaled=False,  # fit() has said so already
+        )
     except (TypeError, ValueError) as error:
         warnings.warn(
             f"GanInitModel trained, but could not calibrate the extractor "

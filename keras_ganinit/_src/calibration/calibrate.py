@@ -14,6 +14,7 @@ from keras_ganinit._src.graph.layers import (
     DEPTHWISE,
     extractor_of,
     kernel_layers,
+    rescales_its_input,
     scale_variable,
 )
 from keras_ganinit._src.utils import arrays
@@ -76,6 +77,8 @@ def calibrate(
     exclude: Any = (),
     samples: int | None = SAMPLES,
     verbose: bool = False,
+    *,
+    warn_unscaled: bool = True,
 ) -> CalibrationReport:
     """Calibrates a model's kernels on data: orthogonal, unit variance, centred.
 
@@ -117,6 +120,9 @@ def calibrate(
         samples: how many of the first samples of `x` to measure (None: all
             of an array).
         verbose: print the report.
+        warn_unscaled: warn when `x` looks unscaled (integers, or values
+            beyond 100 in magnitude) and the model does not rescale its
+            input itself.
 
     Returns:
         A `CalibrationReport`: each layer's output std and mean before and
@@ -163,6 +169,8 @@ def calibrate(
             f"a few hundred real samples, e.g. x_train[:512]."
         )
     arrays.check_samples(batch, "x", 2, who="calibrate()")
+    if warn_unscaled and not rescales_its_input(model):
+        arrays.warn_if_unscaled(batch, "calibrate()")
     before, count, _ = measure(model, batch, batch_statistics=False)
     _calibrate_in_place(model, batch, goal, skip)
     after, _, _ = measure(model, batch, batch_statistics=False)

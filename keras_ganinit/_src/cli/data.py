@@ -15,7 +15,8 @@ import keras
 import numpy as np
 
 from keras_ganinit._src.cli.errors import CliError, UsageError
-from keras_ganinit._src.cli.models import input_shape, own_preprocessing
+from keras_ganinit._src.cli.models import input_shape
+from keras_ganinit._src.graph.layers import rescales_its_input
 
 ARRAY_SUFFIXES = (".npy", ".npz", ".csv")
 IMAGE_READ_BATCH = 256
@@ -157,7 +158,7 @@ def load(path, key, model, rescale, limit=None, seed=None):
     if os.path.isdir(path):
         x, what = _read_images(path, shape, limit, seed)
         if rescale is None:
-            rescale = not own_preprocessing(model)
+            rescale = not rescales_its_input(model)
             if not rescale:
                 what += f", kept in 0-255 ({model.name!r} rescales its input itself)"
     elif path.lower().endswith(".csv"):

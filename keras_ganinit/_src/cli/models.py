@@ -15,7 +15,6 @@ import keras
 from keras_ganinit._src.cli.errors import CliError, UsageError
 from keras_ganinit._src.graph.layers import (
     extractor_of,
-    leaf_layers,
     single_input_shape,
 )
 from keras_ganinit._src.utils.saving import LoadError, load_model_safely
@@ -117,13 +116,3 @@ def input_shape(model, role):
         return single_input_shape(model, role)
     except (TypeError, ValueError) as error:
         raise CliError(str(error)) from error
-
-
-def own_preprocessing(model):
-    """Whether `model` rescales its input itself, before its first kernel."""
-    for layer in leaf_layers(model):
-        if isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization)):
-            return True
-        if layer.weights:
-            return False
-    return False

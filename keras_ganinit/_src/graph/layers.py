@@ -137,3 +137,13 @@ def extractor_of(model):
     gan_class = keras.saving.get_registered_object("keras_ganinit>GanInitModel")
     is_gan = gan_class is not None and isinstance(model, gan_class)
     return model.extractor if is_gan else model
+
+
+def rescales_its_input(model):
+    """Whether `model` rescales its input itself, before its first kernel."""
+    for layer in leaf_layers(model):
+        if isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization)):
+            return True
+        if layer.weights:
+            return False
+    return False

@@ -9,7 +9,11 @@ import numpy as np
 
 from keras_ganinit._src.calibration.after_fit import calibrate_after_fit
 from keras_ganinit._src.calibration.calibrate import calibrate, check_target
-from keras_ganinit._src.graph.layers import redraw, single_input_shape
+from keras_ganinit._src.graph.layers import (
+    redraw,
+    rescales_its_input,
+    single_input_shape,
+)
 from keras_ganinit._src.mirror import tied as _tied
 from keras_ganinit._src.mirror.mirror import mirror
 from keras_ganinit._src.pretraining import budget as _budget
@@ -379,6 +383,8 @@ class GanInitModel(keras.Model):
         extractor is not calibrated; `gan.history` keeps the losses so far).
         """
         arrays.check_samples(x, "x", 2 if self.calibration else 1)
+        if not rescales_its_input(self.extractor):
+            arrays.warn_if_unscaled(x, "GanInitModel.fit()")
         validation = kwargs.get("validation_data")
         if isinstance(validation, (tuple, list)) and validation:
             validation = validation[0]
@@ -454,12 +460,15 @@ class GanInitModel(keras.Model):
         Returns:
             This model.
         """
+        if not rescales_its_input(self.extractor):
+            arrays.warn_if_unscaled(x_batch, "GanInitModel.calibrate()")
         calibrate(
             self.extractor,
             x_batch,
             target_std=self.calibration_target_std,
             samples=None,
             verbose=verbose,
+            warn_unscaled=False,  # said just above, at the caller's line
         )
         self.calibrated = True
         return self

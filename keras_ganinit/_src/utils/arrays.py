@@ -1,5 +1,7 @@
 """Arrays from what users pass, and where they hold NaN or inf."""
 
+import warnings
+
 import keras
 import numpy as np
 
@@ -92,4 +94,37 @@ def check_samples(x, name, minimum, who="GanInitModel"):
             f"{message}. {who} would learn NaN weights from them, so {did}. "
             f"Drop or impute those samples first, e.g. "
             f"x = x[np.isfinite(x).reshape(len(x), -1).all(axis=1)]."
+        )
+
+
+# Values beyond this look like raw pixels or unscaled measurements.
+UNSCALED = 100.0
+
+
+def warn_if_unscaled(x, who, stacklevel=3):
+    """Warns when array input `x` looks unscaled: integers, or |values| > 100.
+
+    Raw 0-255 images and unscaled tables train and calibrate badly; Keras
+    takes them without a word. Anything that is not an array or a tensor is
+    left alone.
+    """
+    array = as_array(x)
+    if array is None or array.size == 0:
+        return
+    integer = np.issubdtype(array.dtype, np.integer) or array.dtype == bool
+    largest = float(np.nanmax(np.abs(array))) if not integer else None
+    if integer or (largest is not None and largest > UNSCALED):
+        seen = (
+            f"{array.dtype} values"
+            if integer
+            else f"values up to {largest:.4g} in magnitude"
+        )
+        warnings.warn(
+            f"{who} got {seen}: the data look unscaled. Networks train and "
+            f"calibrate best on inputs of about unit range: divide images by "
+            f"255 (x = x.astype('float32') / 255), or standardize features "
+            f"((x - x.mean(0)) / x.std(0)), or start the model with a "
+            f"keras.layers.Rescaling or Normalization layer.",
+            UserWarning,
+            stacklevel=stacklevel,
         )
