@@ -1,8 +1,11 @@
 """with_pretrained_initializers: a whole model started from a pretrained source."""
 
+import os
+
 import keras
 import numpy as np
 import pytest
+from helpers import dense_extractor
 from keras import layers as L
 
 import keras_ganinit
@@ -189,4 +192,20 @@ def test_variables_without_an_initializer_argument_are_assigned():
     assert np.array_equal(_np(started.get_layer("scale").gamma), np.arange(5))
     assert np.array_equal(
         _np(started.get_layer("d").kernel), _np(source.get_layer("d").kernel)
+    )
+
+
+def test_a_saved_extractor_alone_is_a_source(saved_gan, tmp_path):
+    # gan.extractor.save() keeps what transfer needs, without the decoder,
+    # the discriminator and three optimizers' state.
+    path, gan = saved_gan
+    alone = tmp_path / "extractor.keras"
+    gan.extractor.save(alone)
+    assert alone.stat().st_size < 0.5 * os.path.getsize(path)
+    started = keras_ganinit.with_pretrained_initializers(dense_extractor(), alone)
+    for a, b in zip(started.weights, gan.extractor.weights, strict=True):
+        assert np.array_equal(_np(a), _np(b))
+    init = keras_ganinit.GanPretrainedInitializer(source=str(alone), layer="fe2")
+    assert np.array_equal(
+        _np(init((128, 32))), _np(gan.extractor.get_layer("fe2").kernel)
     )
