@@ -25,6 +25,7 @@ from keras_ganinit._src.diagnostics.linear_probe import LinearProbeResult, linea
 from keras_ganinit._src.diagnostics.plot_filters import plot_filters
 from keras_ganinit._src.mirror.mirror import mirror
 from keras_ganinit._src.pretraining.gan_init_model import GanInitModel
+from keras_ganinit._src.pretraining.layerwise import pretrain_layerwise
 from keras_ganinit._src.transfer.detach import detach
 from keras_ganinit._src.transfer.gan_pretrained_initializer import (
     GanPretrainedInitializer,
@@ -53,5 +54,6 @@ __all__ = [
     "lsuv",
     "mirror",
     "plot_filters",
+    "pretrain_layerwise",
     "with_pretrained_initializers",
 ]

@@ -24,6 +24,7 @@ def test_every_public_name_imports():
         "lsuv",
         "mirror",
         "plot_filters",
+        "pretrain_layerwise",
         "with_pretrained_initializers",
     ]
     for name in keras_ganinit.__all__:
