@@ -210,3 +210,22 @@ def _batch(model, batch, spec, name):
         )
     dtype = spec.dtype or "float32"
     return keras.ops.convert_to_tensor(array.astype(dtype))
+
+
+def effective_rank(features):
+    """The effective rank of a batch of features (Roy & Vetterli, 2007).
+
+    exp of the entropy of the normalized singular values of the centred
+    (samples, features) matrix: the number of directions the batch really
+    spreads over. 1 when every sample gives the same features up to one
+    direction; the feature count when all directions carry equal spread.
+    """
+    matrix = np.asarray(features, dtype="float64").reshape(len(features), -1)
+    matrix = matrix - matrix.mean(axis=0)
+    singular = np.linalg.svd(matrix, compute_uv=False)
+    total = singular.sum()
+    if not np.isfinite(total) or total == 0.0:
+        return 0.0
+    share = singular / total
+    share = share[share > 0]
+    return float(np.exp(-(share * np.log(share)).sum()))

@@ -9,6 +9,7 @@ import numpy as np
 
 from keras_ganinit._src.calibration.after_fit import calibrate_after_fit
 from keras_ganinit._src.calibration.calibrate import calibrate, check_target
+from keras_ganinit._src.calibration.fallback import fall_back_if_collapsed, values_of
 from keras_ganinit._src.graph.layers import (
     redraw,
     rescales_its_input,
@@ -118,6 +119,15 @@ class GanInitModel(keras.Model):
             global seed (`keras.utils.set_random_seed`), as Keras layers do.
             The extractor, and a decoder or discriminator you pass, keep their
             own weights.
+        fallback: whether `fit` checks that pretraining did no harm: with
+            calibration on, it compares the effective rank of the calibrated,
+            pretrained extractor's features on the first 512 training
+            samples with that of its starting weights, calibrated alike, and
+            keeps the calibrated start (with a warning, and
+            `gan.fell_back = True`) when the pretrained rank is below half
+            of it: features that collapsed start supervised training worse
+            than calibration alone (docs/pretraining.md, "Do no harm").
+            `gan.feature_ranks` holds the two ranks.
         **kwargs: passed to `keras.Model` (`name`, ...). The 0.1 arguments
             `preset`, `calibrate`, `tied_weights` and `feature_matching` still
             work, with a `DeprecationWarning` naming their replacement;
@@ -149,6 +159,7 @@ class GanInitModel(keras.Model):
         calibration_target_std: float | None = None,
         recipe: str = "default",
         seed: int | None = None,
+        fallback: bool = True,
         **kwargs: Any,
     ) -> None:
         legacy = _legacy.translate(
@@ -166,6 +177,12 @@ class GanInitModel(keras.Model):
         if calibration is None:
             calibration = RECIPES[recipe]["calibration"]
         calibration = check_calibration(calibration)
+        if not isinstance(fallback, bool):
+            raise TypeError(
+                f"fallback must be True or False, but got {fallback!r}. True "
+                f"keeps the calibrated starting weights when pretraining "
+                f"collapsed the features."
+            )
         input_shape = single_input_shape(extractor, "extractor")
         feature_shape = tuple(extractor.outputs[0].shape[1:])
         if decoder is not None:
@@ -208,6 +225,11 @@ class GanInitModel(keras.Model):
         self.calibration_target_std = check_target(calibration_target_std)
         self.recipe = recipe
         self.seed = seed
+        self.fallback = fallback
+        # Whether fit() fell back to the calibrated start, and the effective
+        # ranks it compared (pretrained, start): None until a fit decides.
+        self.fell_back: bool | None = None
+        self.feature_ranks: tuple | None = None
         # Whether the extractor's weights are calibrated: set by fit() and
         # calibrate(); a loaded model does not know, so None.
         self.calibrated: bool | None = None
@@ -396,6 +418,10 @@ class GanInitModel(keras.Model):
             data, kwargs = _budget.by_steps(x, steps, kwargs, self._order_rng)
             y = None  # Labels are ignored; the repeated inputs stand alone.
         self._fit_steps_per_execution(kwargs.get("steps_per_epoch"))
+        # The starting weights, for the check that pretraining did no harm.
+        start = (
+            values_of(self.extractor) if self.calibration and self.fallback else None
+        )
         guard = NonFiniteGuard()
         guard.set_model(self)
         kwargs["callbacks"] = _first(guard, kwargs.get("callbacks"))
@@ -419,6 +445,13 @@ class GanInitModel(keras.Model):
             self.calibrated = calibrate_after_fit(
                 self.extractor, x, self.calibration_target_std
             )
+        if self.calibrated and start is not None:
+            checked = fall_back_if_collapsed(
+                self.extractor, start, x, self.calibration_target_std
+            )
+            if checked is not None:
+                self.fell_back, *ranks = checked
+                self.feature_ranks = tuple(ranks)
         return history
 
     def _fit_steps_per_execution(self, steps_per_epoch):
@@ -511,6 +544,7 @@ class GanInitModel(keras.Model):
             "calibration_target_std": self.calibration_target_std,
             "recipe": self.recipe,
             "seed": self.seed,
+            "fallback": self.fallback,
         }
 
     @classmethod
