@@ -96,6 +96,7 @@ def _print_options(config, is_gan):
             "calibration",
             "calibration_target_std",
             "seed",
+            *(key for key in ("fallback",) if key in options),
             *(key for key in legacy if key in options),
         ):
             value = options.get(key, "(not saved)")

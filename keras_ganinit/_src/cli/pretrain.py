@@ -161,6 +161,11 @@ def run(args):
     )
     if gan.calibrated:
         calibration = f"yes, on the first {min(len(x), SAMPLES)} samples"
+        if gan.fell_back:
+            calibration += (
+                "; pretraining collapsed the features, so the calibrated "
+                "starting weights were kept (see the warning above)"
+            )
     elif gan.calibration:
         calibration = "no: it failed (see the warning above)"
     else:
