@@ -66,7 +66,7 @@ class DeltaOrthogonal(keras.initializers.Initializer):
     (3, 3, 8, 8)
     """
 
-    def __init__(self, gain=1.0, seed=None):
+    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
         self.gain = _check_gain(gain)
         self.seed = check_seed(seed, "DeltaOrthogonal's ", "a reproducible kernel")
         # Made once, so that an unseeded instance draws its seed once, as
