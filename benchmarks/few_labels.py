@@ -70,32 +70,18 @@ confirmation (seeds 100-104, `--labels 1 4 10 40`, the baselines, GAN and the
 three shortlisted variants).
 """
 
-import os
-import sys
-
-
-def _backend_from_argv(argv):
-    """The value of --backend on the command line, or None."""
-    for i, arg in enumerate(argv):
-        if arg == "--backend" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--backend="):
-            return arg.split("=", 1)[1]
-    return None
-
-
-if _backend_from_argv(sys.argv[1:]):
-    os.environ["KERAS_BACKEND"] = _backend_from_argv(sys.argv[1:])
-
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
 import datetime  # noqa: E402
 import functools  # noqa: E402
 import json  # noqa: E402
+import os
 import platform  # noqa: E402
 import shlex  # noqa: E402
+import sys
 import time  # noqa: E402
 
+import _backend  # noqa: F401 (sets KERAS_BACKEND from --backend)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from _tables import markdown_table  # noqa: E402
