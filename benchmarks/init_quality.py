@@ -77,7 +77,7 @@ from keras import layers
 import keras_ganinit
 from keras_ganinit._src.calibration.calibrate import nearest_orthogonal
 from keras_ganinit._src.graph.layers import kernel_layers, scale_variable
-from keras_ganinit._src.pretraining.budget import DEFAULT_STEPS
+from keras_ganinit._src.pretraining.defaults import DEFAULT_STEPS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

@@ -1,4 +1,4 @@
-"""argparse value types the subcommands share."""
+"""What the subcommands' parsers share: value types, and the DATA arguments."""
 
 import argparse
 
@@ -25,3 +25,29 @@ def shape(text):
             f"expected sizes separated by commas, e.g. 32,32,3, got {text!r}"
         )
     return sizes
+
+
+def add_data(parser):
+    """The DATA positional argument of `pretrain` and `report`."""
+    parser.add_argument(
+        "data",
+        metavar="DATA",
+        help="a .npy, .npz or .csv file of samples, or a folder of images",
+    )
+
+
+def add_data_options(parser):
+    """--key and --rescale: how to read DATA."""
+    parser.add_argument(
+        "--key",
+        metavar="NAME",
+        help="the array to read from a .npz file that holds several",
+    )
+    parser.add_argument(
+        "--rescale",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="divide the data by 255 (default: yes for a folder of images, "
+        "unless the model starts with its own Rescaling or Normalization "
+        "layer; no for arrays)",
+    )

@@ -1,14 +1,16 @@
 """The `keras-ganinit` command line: its parser, and `main`, which runs it.
 
 Each subcommand module (`pretrain`, `inspect`, `report`) adds its own parser
-(`add_parser`) and does its work (`run`); this module puts them together and
-turns what goes wrong into one line and an exit code.
+(`add_parser`) and checks its arguments (`check`), with no Keras import; its
+work (`jobs/NAME.py`, `run`) is imported only then, so `--help` and mistakes
+answer at once. This module puts them together and turns what goes wrong into
+one line and an exit code.
 """
 
 import argparse
 import os
 
-from keras_ganinit._src.cli import inspect, pretrain, report
+from keras_ganinit._src.cli import inspect, jobs, pretrain, report
 from keras_ganinit._src.cli.errors import PROG, CliError, UsageError, print_error
 
 COMMANDS = (pretrain, inspect, report)
@@ -57,8 +59,8 @@ def main(argv=None):
     Returns:
         The exit code: 0, 1 for an error, 2 for options misused.
     """
-    # TensorFlow's C++ logging reads it when TensorFlow is imported; under
-    # `python -m keras_ganinit` the package may have imported it already.
+    # TensorFlow's C++ logging reads it when TensorFlow is imported, which
+    # jobs.load does once the arguments are checked.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         args = build_parser().parse_args(argv)
@@ -67,7 +69,8 @@ def main(argv=None):
     except SystemExit as done:  # --help
         return done.code if isinstance(done.code, int) else 0
     try:
-        return args.run(args) or 0
+        args.validate(args)
+        return jobs.load(args.job, args.debug).run(args) or 0
     except KeyboardInterrupt:
         if args.debug:
             raise

@@ -1,19 +1,14 @@
-"""`keras-ganinit pretrain`: pretrain an extractor GAN-style and save it."""
+"""`keras-ganinit pretrain`: its options, and their checks; the work is in jobs/."""
 
-import time
-import warnings
-
-import keras
-
-# Without --steps or --epochs: GanInitModel.fit's own default budget.
-from keras_ganinit._src.calibration.calibrate import SAMPLES
-from keras_ganinit._src.cli import data, models, outputs
-from keras_ganinit._src.cli.arguments import positive_int, shape
-from keras_ganinit._src.cli.errors import CliError, UsageError, print_warning
-from keras_ganinit._src.cli.text import shorten
-from keras_ganinit._src.pretraining import gan_init_model
-from keras_ganinit._src.pretraining.budget import DEFAULT_STEPS
-from keras_ganinit._src.transfer.source import snapshot_of_model
+from keras_ganinit._src.cli import outputs, paths
+from keras_ganinit._src.cli.arguments import (
+    add_data,
+    add_data_options,
+    positive_int,
+    shape,
+)
+from keras_ganinit._src.cli.errors import UsageError
+from keras_ganinit._src.pretraining.defaults import DEFAULT_STEPS
 
 DEFAULT_BATCH_SIZE = 64
 
@@ -37,7 +32,7 @@ def add_parser(commands, **shared):
         "(built with weights=None, include_top=False, pooling='avg'; needs "
         "--input-shape)",
     )
-    data.add_argument(parser)
+    add_data(parser)
     parser.add_argument(
         "--out", required=True, metavar="PRETRAINED.keras", help="where to save"
     )
@@ -79,111 +74,23 @@ def add_parser(commands, **shared):
     parser.add_argument(
         "--overwrite", action="store_true", help="replace --out if it exists"
     )
-    data.add_options(parser)
-    parser.set_defaults(run=run)
+    add_data_options(parser)
+    parser.set_defaults(validate=check, job="pretrain")
 
 
-def run(args):
-    """Runs `pretrain` with the parsed `args`; returns the exit code."""
-    application = args.extractor.startswith(models.APPLICATIONS)
-    if application:
-        name = args.extractor[len(models.APPLICATIONS) :]
-        if args.input_shape is None:
-            raise UsageError(
-                f"{args.extractor} needs --input-shape H,W,C, e.g. "
-                f"--input-shape 32,32,3."
-            )
-    else:
+def check(args):
+    """Fails on what `args` get wrong before any model or data is loaded."""
+    application = args.extractor.startswith(paths.APPLICATIONS)
+    if application and args.input_shape is None:
+        raise UsageError(
+            f"{args.extractor} needs --input-shape H,W,C, e.g. --input-shape 32,32,3."
+        )
+    if not application:
         if args.input_shape is not None:
             raise UsageError(
                 "--input-shape is for keras.applications:NAME extractors only: a "
                 "saved model has its own input shape. Leave it out."
             )
-        models.check_model_file(args.extractor, "EXTRACTOR")
-    data.check_path(args.data, args.key)
+        paths.check_model_file(args.extractor, "EXTRACTOR")
+    paths.check_data(args.data, args.key)
     outputs.check_out(args.out, None if application else args.extractor, args.overwrite)
-    data.prepare(args.data, args.debug)
-
-    if args.seed is not None:
-        keras.utils.set_random_seed(args.seed)
-    if application:
-        extractor = models.application(name, args.input_shape)
-    else:
-        is_gan, extractor = models.unwrap(
-            models.load_model(args.extractor, "EXTRACTOR")
-        )
-        if is_gan:
-            print(
-                f"{args.extractor} holds a GanInitModel: pretraining its "
-                f"extractor again, with a new decoder and discriminator."
-            )
-    steps = args.steps or (None if args.epochs else DEFAULT_STEPS)
-    limit = None
-    if steps is not None:
-        limit = max(steps * args.batch_size, SAMPLES)
-    x, what = data.load(
-        args.data, args.key, extractor, args.rescale, limit=limit, seed=args.seed
-    )
-    try:
-        gan = gan_init_model.GanInitModel(extractor, recipe=args.recipe, seed=args.seed)
-    except (TypeError, ValueError) as error:
-        raise CliError(f"Cannot pretrain {extractor.name!r}: {error}") from error
-    gan.compile()
-    budget = f"{steps} steps" if steps else f"{args.epochs} epochs"
-    print(
-        f"Pretraining {extractor.name!r} (input "
-        f"{models.input_shape(extractor, 'model')}, "
-        f"{extractor.count_params():,} parameters) on {len(x)} samples from "
-        f"{what}: {budget}, batch size {args.batch_size}, recipe {args.recipe!r}.",
-        flush=True,
-    )
-    budget_kwargs = {"steps": steps} if steps else {"epochs": args.epochs}
-    start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        try:
-            history = gan.fit(
-                x, batch_size=args.batch_size, verbose="auto", **budget_kwargs
-            )
-        except (FloatingPointError, ValueError) as error:
-            raise CliError(f"{error} Nothing was saved.") from error
-        finally:
-            for warning in caught:
-                print_warning(warning.message)
-    seconds = time.perf_counter() - start
-    outputs.save_model(gan, args.out)
-
-    steps_run = int(keras.ops.convert_to_numpy(gan.generator_optimizer.iterations))
-    epochs_run = len(history.history.get("loss", []))
-    losses = ", ".join(
-        f"{key} {history.history[key][-1]:.4f}"
-        for key in ("d_loss", "g_loss", "reconstruction_loss")
-        if history.history.get(key)
-    )
-    if gan.calibrated:
-        calibration = f"yes, on the first {min(len(x), SAMPLES)} samples"
-        if gan.fell_back:
-            calibration += (
-                "; pretraining collapsed the features, so the calibrated "
-                "starting weights were kept (see the warning above)"
-            )
-    elif gan.calibration:
-        calibration = "no: it failed (see the warning above)"
-    else:
-        calibration = f"no (recipe {args.recipe!r} transfers the kernels as trained)"
-    layers = snapshot_of_model(gan).kernel_layers()
-    print(
-        f"Done: {steps_run} steps ({epochs_run} epoch"
-        f"{'' if epochs_run == 1 else 's'}) in {seconds:.1f} s.\n"
-        f"Final losses: {losses or 'none logged'}\n"
-        f"Calibrated: {calibration}\n"
-        f"Saved: {args.out}"
-    )
-    if layers:
-        print(
-            f"Use it: model = keras_ganinit.with_pretrained_initializers("
-            f"model, {args.out!r}) on a fresh copy of the extractor (or "
-            f"GanPretrainedInitializer(source={args.out!r}, layer="
-            f"{layers[0]!r}) for one layer; layers with a kernel: "
-            f"{shorten(layers)})"
-        )
-    return 0

@@ -16,10 +16,6 @@ from keras_ganinit._src.utils.arrays import as_array
 from keras_ganinit._src.utils.checks import positive_int
 
 DEFAULT_BATCH_SIZE = 32  # Keras's own default for arrays.
-# The pretraining length when fit() is given neither steps nor epochs:
-# chosen by measurement (benchmarks/init_quality.py, the "N steps" methods;
-# docs/benchmarks.md, "How long to pretrain").
-DEFAULT_STEPS = 200
 # Repeated small data is gathered into one array (fastest: Keras's array
 # adapter) up to this size; beyond it, batches are gathered one at a time.
 MAX_COPY_BYTES = 256 * 2**20

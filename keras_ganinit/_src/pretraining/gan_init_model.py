@@ -30,6 +30,7 @@ from keras_ganinit._src.pretraining.arguments import (
     check_recipe,
     default_optimizer,
 )
+from keras_ganinit._src.pretraining.defaults import DEFAULT_STEPS
 from keras_ganinit._src.pretraining.discriminator import (
     check_discriminator,
     default_discriminator,
@@ -413,7 +414,7 @@ class GanInitModel(keras.Model):
         arrays.check_samples(validation, "validation_data", 1)
         data = x
         if steps is None and _budget.unbudgeted(x, kwargs):
-            steps = _budget.DEFAULT_STEPS
+            steps = DEFAULT_STEPS
         if steps is not None:
             data, kwargs = _budget.by_steps(x, steps, kwargs, self._order_rng)
             y = None  # Labels are ignored; the repeated inputs stand alone.

@@ -1,10 +1,9 @@
 """DATA arguments: samples from a .npy, .npz or .csv file, or a folder of images.
 
-`check_path` answers before anything loads; `load` reads the samples as
+(`paths.check_data` answers before anything loads.) `load` reads the samples as
 float32 with the model's input shape, and says where they came from.
 """
 
-import argparse
 import contextlib
 import csv
 import math
@@ -14,73 +13,12 @@ import sys
 import keras
 import numpy as np
 
-from keras_ganinit._src.cli.errors import CliError, UsageError
-from keras_ganinit._src.cli.models import input_shape
+from keras_ganinit._src.cli.errors import CliError
+from keras_ganinit._src.cli.jobs import native_stderr_silenced
+from keras_ganinit._src.cli.jobs.models import input_shape
 from keras_ganinit._src.graph.layers import rescales_its_input
 
-ARRAY_SUFFIXES = (".npy", ".npz", ".csv")
 IMAGE_READ_BATCH = 256
-
-
-def add_argument(parser):
-    """The DATA positional argument of `pretrain` and `report`."""
-    parser.add_argument(
-        "data",
-        metavar="DATA",
-        help="a .npy, .npz or .csv file of samples, or a folder of images",
-    )
-
-
-def add_options(parser):
-    """--key and --rescale: how to read DATA."""
-    parser.add_argument(
-        "--key",
-        metavar="NAME",
-        help="the array to read from a .npz file that holds several",
-    )
-    parser.add_argument(
-        "--rescale",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="divide the data by 255 (default: yes for a folder of images, "
-        "unless the model starts with its own Rescaling or Normalization "
-        "layer; no for arrays)",
-    )
-
-
-def check_path(path, key):
-    """Fails unless DATA `path` (and --key `key`) can name samples."""
-    if not os.path.exists(path):
-        raise CliError(
-            f"DATA {path!r} does not exist. Pass a .npy, .npz or .csv file of "
-            f"samples, or a folder of images."
-        )
-    if not os.path.isdir(path) and not path.lower().endswith(ARRAY_SUFFIXES):
-        raise CliError(
-            f"DATA {path!r} is neither a .npy, .npz or .csv file nor a folder "
-            f"of images. Save the samples with np.save('data.npy', x), or pass "
-            f"the folder that holds the images."
-        )
-    if key is not None and not path.lower().endswith(".npz"):
-        raise UsageError(
-            f"--key picks an array in a .npz file, but DATA {path!r} is not "
-            f"one. Leave --key out."
-        )
-
-
-def check_labels_path(path, data_path):
-    """Fails unless --labels `path` can name labels for DATA `data_path`."""
-    if os.path.isdir(data_path):
-        raise UsageError(
-            "--labels gives one label per sample of an array file; a folder of "
-            "images has no fixed order to pair them with. Save the images and "
-            "their labels as arrays (np.save), or leave --labels out."
-        )
-    if not os.path.isfile(path) or not path.lower().endswith((".npy", ".npz")):
-        raise CliError(
-            f"--labels {path!r} is not a .npy or .npz file. Save the labels with "
-            f"np.save('labels.npy', y), one integer class per sample of DATA."
-        )
 
 
 def load_labels(path, count):
@@ -112,32 +50,6 @@ def prepare(path, debug):
         _load_tensorflow(debug)
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Sends what native code writes to stderr (file descriptor 2) nowhere.
-
-    TensorFlow logs through absl while it loads, before its logging is set
-    up, and TF_CPP_MIN_LOG_LEVEL does not filter those lines (TensorFlow
-    2.21). Python's own errors are raised as usual.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (AttributeError, OSError, ValueError):
-        saved = None
-    if saved is None:
-        yield
-        return
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
-
-
 def _load_tensorflow(debug):
     """Imports TensorFlow for reading images, quietly unless `debug`.
 
@@ -146,7 +58,7 @@ def _load_tensorflow(debug):
     """
     if "tensorflow" in sys.modules:
         return
-    with contextlib.nullcontext() if debug else _native_stderr_silenced():
+    with contextlib.nullcontext() if debug else native_stderr_silenced():
         import tensorflow as tf
 
         tf.constant(0.0)  # Sets up its devices, which logs too.

@@ -7,7 +7,6 @@ command asks of a model: its input shape, whether it rescales its input.
 
 import difflib
 import json
-import os
 import zipfile
 
 import keras
@@ -18,32 +17,6 @@ from keras_ganinit._src.graph.layers import (
     single_input_shape,
 )
 from keras_ganinit._src.utils.saving import LoadError, load_model_safely
-
-APPLICATIONS = "keras.applications:"
-
-
-def check_model_file(path, what):
-    """Fails unless `path` is a .keras file; needs no Keras, so answers at once.
-
-    `what` names the argument in the message: EXTRACTOR, MODEL or SOURCE.
-    """
-    if not os.path.exists(path):
-        hint = ""
-        if what == "EXTRACTOR" and ":" in path:
-            hint = (
-                f" To build a keras.applications model, write "
-                f"{APPLICATIONS}NAME, e.g. {APPLICATIONS}MobileNetV2."
-            )
-        raise CliError(
-            f"{what} {path!r} does not exist. Pass the path of a model saved "
-            f"with model.save('model.keras').{hint}"
-        )
-    if os.path.isdir(path) or not path.endswith(".keras"):
-        raise CliError(
-            f"{what} {path!r} is not a .keras file. keras-ganinit reads models "
-            f"saved with model.save('model.keras'); load an older .h5 model in "
-            f"Python and save it again as .keras."
-        )
 
 
 def load_model(path, what):
