@@ -30,7 +30,7 @@ def test_every_public_name_imports():
     for name in keras_ganinit.__all__:
         assert getattr(keras_ganinit, name) is not None
     assert keras_ganinit.callbacks.__all__ == ["Reconstructions"]
-    assert keras_ganinit.initializers.__all__ == ["DeltaOrthogonal"]
+    assert keras_ganinit.initializers.__all__ == ["DeltaOrthogonal", "LooksLinear"]
 
 
 def test_serializable_classes_are_registered():
@@ -38,6 +38,7 @@ def test_serializable_classes_are_registered():
         ("GanInitModel", keras_ganinit.GanInitModel),
         ("GanPretrainedInitializer", keras_ganinit.GanPretrainedInitializer),
         ("DeltaOrthogonal", keras_ganinit.initializers.DeltaOrthogonal),
+        ("LooksLinear", keras_ganinit.initializers.LooksLinear),
     ):
         registered = keras.saving.get_registered_object(f"keras_ganinit>{name}")
         assert registered is public

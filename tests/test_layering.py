@@ -23,7 +23,7 @@ ALLOWED = {
     "mirror": {"utils", "graph"},
     "diagnostics": {"utils", "graph"},
     "transfer": {"utils", "graph"},
-    "calibration": {"utils", "graph", "diagnostics"},
+    "calibration": {"utils", "graph", "diagnostics", "initializers"},
     "pretraining": {
         "utils",
         "graph",

@@ -7,6 +7,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_ganinit._src.calibration import looks_linear as _looks_linear
 from keras_ganinit._src.calibration.report import CalibrationReport
 from keras_ganinit._src.calibration.rescaling import run_rescaling
 from keras_ganinit._src.diagnostics.statistics import measure
@@ -18,7 +19,7 @@ from keras_ganinit._src.graph.layers import (
     scale_variable,
 )
 from keras_ganinit._src.utils import arrays
-from keras_ganinit._src.utils.checks import is_number, positive_int
+from keras_ganinit._src.utils.checks import check_seed, is_number, positive_int
 
 # How many samples calibration measures by default (and after `fit`).
 SAMPLES = 512
@@ -78,6 +79,8 @@ def calibrate(
     samples: int | None = SAMPLES,
     verbose: bool = False,
     *,
+    looks_linear: bool = False,
+    seed: int | None = None,
     warn_unscaled: bool = True,
 ) -> CalibrationReport:
     """Calibrates a model's kernels on data: orthogonal, unit variance, centred.
@@ -120,13 +123,19 @@ def calibrate(
         samples: how many of the first samples of `x` to measure (None: all
             of an array).
         verbose: print the report.
+        looks_linear: give the layers that can take one a looks-linear
+            kernel first (see above).
+        seed: an integer to make the looks-linear kernels reproducible, or
+            None to draw them from NumPy's global generator (which
+            `keras.utils.set_random_seed` seeds).
         warn_unscaled: warn when `x` looks unscaled (integers, or values
             beyond 100 in magnitude) and the model does not rescale its
             input itself.
 
     Returns:
         A `CalibrationReport`: each layer's output std and mean before and
-        after; `print(report)` shows them as a table.
+        after, and the start its kernel got; `print(report)` shows them as
+        a table.
 
     Example:
 
@@ -160,6 +169,14 @@ def calibrate(
         )
     skip = _excluded(layers, exclude)
     goal = _goal(target_std)
+    if not isinstance(looks_linear, (bool, np.bool_)):
+        raise TypeError(
+            f"looks_linear must be True or False, but got {looks_linear!r}. Pass "
+            f"True for a looks-linear start of the ReLU/GELU layers of an "
+            f"untrained model."
+        )
+    seed = check_seed(seed, "calibrate()'s ", "reproducible looks-linear kernels")
+    forms = _looks_linear.plan(model, skip) if looks_linear else {}
     if samples is not None:
         samples = positive_int(samples, "samples", "how many samples to measure")
     batch = sample_batch(x, samples)
@@ -173,7 +190,7 @@ def calibrate(
     if warn_unscaled and not rescales_its_input(model):
         arrays.warn_if_unscaled(batch, "calibrate()")
     before, count, _ = measure(model, batch, batch_statistics=False)
-    _calibrate_in_place(model, batch, goal, skip)
+    _calibrate_in_place(model, batch, goal, skip, forms, seed)
     after, _, _ = measure(model, batch, batch_statistics=False)
     after = {r["layer"]: r for r in after}
     rows = [
@@ -182,6 +199,7 @@ def calibrate(
             "class": type(layer).__name__,
             "activation": r["activation"],
             "target_std": None if layer in skip else float(goal(layer)),
+            "kernel": _kernel_start(layer, skip, forms),
             "std_before": r["pre_activation_std"],
             "std_after": after[layer.name]["pre_activation_std"],
             "mean_before": r["pre_activation_mean"],
@@ -229,16 +247,27 @@ def _excluded(layers, exclude):
     return [layer for layer in layers if layer.name in names]
 
 
-def _calibrate_in_place(model, batch, goal, skip):
+def _kernel_start(layer, skip, forms):
+    """What calibrate did to `layer`'s kernel, as the report names it."""
+    if layer in skip:
+        return None
+    if layer in forms:
+        return forms[layer]
+    return "kept (depthwise)" if isinstance(layer, DEPTHWISE) else "orthogonal"
+
+
+def _calibrate_in_place(model, batch, goal, skip, forms=None, seed=None):
     """Orthogonalizes, then rescales and centres; restores everything on error."""
     arrays.check_variables_finite(model.variables, f"The model {model.name!r}")
     saved = [
         (variable, np.array(keras.ops.convert_to_numpy(variable)))
         for variable in model.variables
     ]
+    forms = forms or {}
     try:
+        _looks_linear.assign(forms, seed)
         for layer in kernel_layers(model):
-            if isinstance(layer, DEPTHWISE) or layer in skip:
+            if isinstance(layer, DEPTHWISE) or layer in skip or layer in forms:
                 continue
             kernel = scale_variable(layer)
             values = keras.ops.convert_to_numpy(kernel)

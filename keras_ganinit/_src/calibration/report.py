@@ -6,6 +6,7 @@ COLUMNS = (
     ("layer", "layer"),
     ("class", "class"),
     ("activation", "activation"),
+    ("kernel", "kernel"),
     ("target_std", "target"),
     ("std_before", "std before"),
     ("std_after", "std after"),
@@ -19,7 +20,9 @@ class CalibrationReport:
 
     Made by `keras_ganinit.calibrate`. `rows` holds one dict per layer with a
     kernel, in the order the layers ran, with the keys `layer`, `class`,
-    `activation`, `target_std` (None for a layer left as it was),
+    `activation`, `kernel` (what its kernel became: "orthogonal", "kept
+    (depthwise)", one of the looks-linear forms, or None for a layer left as
+    it was), `target_std` (None for a layer left as it was),
     `std_before`, `std_after` (the layer's pre-activation spread over the
     batch, as `activation_report` measures it: the root mean square over
     units of each unit's std) and `mean_before`, `mean_after` (the mean of
@@ -56,10 +59,17 @@ class CalibrationReport:
         )
 
     def __str__(self):
+        # The kernel column only where calibrate did more than orthogonalize.
+        columns = [
+            (key, name)
+            for key, name in COLUMNS
+            if key != "kernel"
+            or any(str(r.get("kernel")).startswith("looks") for r in self.rows)
+        ]
         lines = [
             [
                 "left as it was" if key == "target_std" and r[key] is None else r[key]
-                for key, _ in COLUMNS
+                for key, _ in columns
             ]
             for r in self.rows
         ]
@@ -69,7 +79,7 @@ class CalibrationReport:
             f"{self.model_name!r} on {self.samples} samples{took}. Each "
             f"layer's output before its activation, std and mean, before and "
             f"after calibrate():\n"
-            f"{text_table([name for _, name in COLUMNS], lines, left=3)}"
+            f"{text_table([name for _, name in columns], lines, left=3)}"
         )
 
 

@@ -1,12 +1,10 @@
 """DeltaOrthogonal: an orthogonal centre tap, zeros elsewhere, for deep plain CNNs."""
 
-import math
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
 
+from keras_ganinit._src.initializers.checks import check_dtype, check_gain, check_shape
 from keras_ganinit._src.utils.checks import check_seed
 
 
@@ -67,15 +65,15 @@ class DeltaOrthogonal(keras.initializers.Initializer):
     """
 
     def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
-        self.gain = _check_gain(gain)
+        self.gain = check_gain(gain, "DeltaOrthogonal")
         self.seed = check_seed(seed, "DeltaOrthogonal's ", "a reproducible kernel")
         # Made once, so that an unseeded instance draws its seed once, as
         # Keras's own random initializers do.
         self._orthogonal = keras.initializers.Orthogonal(gain=self.gain, seed=seed)
 
     def __call__(self, shape, dtype=None):
-        shape = _check_shape(shape)
-        dtype = _check_dtype(dtype)
+        shape = check_shape(shape, "DeltaOrthogonal")
+        dtype = check_dtype(dtype, "DeltaOrthogonal")
         kernel_size, channels = shape[:-2], shape[-2:]
         centre = self._orthogonal(channels, dtype=dtype)
         # A one-hot mask over the spatial axes, broadcast over the channels.
@@ -85,47 +83,3 @@ class DeltaOrthogonal(keras.initializers.Initializer):
 
     def get_config(self):
         return {**super().get_config(), "gain": self.gain, "seed": self.seed}
-
-
-def _check_gain(gain):
-    """`gain` as a float if it is a finite number > 0; an error saying so if not."""
-    if isinstance(gain, bool) or not isinstance(gain, numbers.Real):
-        raise TypeError(
-            f"DeltaOrthogonal's gain must be a number, but got {gain!r} of type "
-            f"{type(gain).__name__}. Pass e.g. gain=1.0."
-        )
-    if not (math.isfinite(gain) and gain > 0):
-        raise ValueError(
-            f"DeltaOrthogonal's gain must be a finite number > 0, but got "
-            f"gain={gain!r}. Pass e.g. gain=1.0, which keeps a linear "
-            f"convolution's signal norm."
-        )
-    return float(gain)
-
-
-def _check_shape(shape):
-    """`shape` as a tuple of ints if it has >= 2 positive dims; a ValueError if not."""
-    shape = tuple(shape)
-    if len(shape) < 2 or not all(
-        isinstance(dim, numbers.Integral) and dim > 0 for dim in shape
-    ):
-        raise ValueError(
-            f"DeltaOrthogonal initializes kernels of shape kernel_size + "
-            f"(in_channels, out_channels), at least 2 positive dimensions, but "
-            f"got shape={shape}. Use it for Conv1D/2D/3D kernels (a Dense "
-            f"kernel (in, out) works too); initialize biases and other 1-D "
-            f"weights with 'zeros' or 'ones'."
-        )
-    return tuple(int(dim) for dim in shape)
-
-
-def _check_dtype(dtype):
-    """`dtype`, None meaning `keras.backend.floatx()`, if it is a float dtype."""
-    dtype = keras.backend.standardize_dtype(dtype or keras.backend.floatx())
-    if not keras.backend.is_float_dtype(dtype):
-        raise ValueError(
-            f"DeltaOrthogonal draws floating-point kernels, but was asked for "
-            f"dtype={dtype!r}. Pass a float dtype such as 'float32', or leave "
-            f"dtype=None for keras.backend.floatx()."
-        )
-    return dtype

@@ -17,6 +17,7 @@ import sys
 # which skips it; tests/test_cli_startup.py checks that this list is whole.)
 SERIALIZABLE = (
     "keras_ganinit._src.initializers.delta_orthogonal",
+    "keras_ganinit._src.initializers.looks_linear",
     "keras_ganinit._src.mirror.layers",
     "keras_ganinit._src.mirror.tied",
     "keras_ganinit._src.pretraining.gan_init_model",

@@ -1,0 +1,50 @@
+"""The argument checks the initializers share, with errors that say what to do."""
+
+import math
+import numbers
+
+import keras
+
+
+def check_gain(gain, who):
+    """`gain` as a float if it is a finite number > 0; an error saying so if not."""
+    if isinstance(gain, bool) or not isinstance(gain, numbers.Real):
+        raise TypeError(
+            f"{who}'s gain must be a number, but got {gain!r} of type "
+            f"{type(gain).__name__}. Pass e.g. gain=1.0."
+        )
+    if not (math.isfinite(gain) and gain > 0):
+        raise ValueError(
+            f"{who}'s gain must be a finite number > 0, but got "
+            f"gain={gain!r}. Pass e.g. gain=1.0, which keeps a linear "
+            f"convolution's signal norm."
+        )
+    return float(gain)
+
+
+def check_shape(shape, who):
+    """`shape` as a tuple of ints if it has >= 2 positive dims; a ValueError if not."""
+    shape = tuple(shape)
+    if len(shape) < 2 or not all(
+        isinstance(dim, numbers.Integral) and dim > 0 for dim in shape
+    ):
+        raise ValueError(
+            f"{who} initializes kernels of shape kernel_size + "
+            f"(in_channels, out_channels), at least 2 positive dimensions, but "
+            f"got shape={shape}. Use it for Conv1D/2D/3D kernels (a Dense "
+            f"kernel (in, out) works too); initialize biases and other 1-D "
+            f"weights with 'zeros' or 'ones'."
+        )
+    return tuple(int(dim) for dim in shape)
+
+
+def check_dtype(dtype, who):
+    """`dtype`, None meaning `keras.backend.floatx()`, if it is a float dtype."""
+    dtype = keras.backend.standardize_dtype(dtype or keras.backend.floatx())
+    if not keras.backend.is_float_dtype(dtype):
+        raise ValueError(
+            f"{who} draws floating-point kernels, but was asked for "
+            f"dtype={dtype!r}. Pass a float dtype such as 'float32', or leave "
+            f"dtype=None for keras.backend.floatx()."
+        )
+    return dtype
