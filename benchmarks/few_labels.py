@@ -357,12 +357,23 @@ def budget(ctx, epochs):
 EPOCH_BATCH = 64
 
 
-def autoencoder(ctx, seed, mask=0.0, noise=0.0, epochs=None):
+def finish(ctx, model, how):
+    """The pretrained extractor, calibrated ("calibrate": orthogonal kernels,
+    then centred unit variance) or only rescaled ("rescale": `lsuv(...,
+    center=True)`, which keeps the spectrum the pretraining learned)."""
+    if how == "rescale":
+        keras_ganinit.lsuv(model, ctx.batch, center=True)
+    else:
+        keras_ganinit.calibrate(model, ctx.batch)
+
+
+def autoencoder(ctx, seed, mask=0.0, noise=0.0, epochs=None, how="calibrate"):
     """The extractor and its mirror trained on L1 reconstruction, calibrated.
 
     Adam(1e-3), mean absolute error against the clean input, GAN init's
     budget (200 steps of batch 32 drawn without repetition) or `epochs` over
-    the pool; then `keras_ganinit.calibrate` as GAN init does after fit.
+    the pool; then `keras_ganinit.calibrate` as GAN init does after fit, or
+    only rescaled (`how="rescale"`, see `finish`).
     """
     keras.utils.set_random_seed(seed)
     model = ctx.extractor(keras.initializers.GlorotUniform)
@@ -378,20 +389,23 @@ def autoencoder(ctx, seed, mask=0.0, noise=0.0, epochs=None):
         order = np.random.default_rng(seed).permutation(len(x))
         x = x[np.resize(order, steps * DEFAULT_BATCH)]
         auto.fit(x, x, batch_size=DEFAULT_BATCH, shuffle=False, verbose=0)
-    keras_ganinit.calibrate(model, ctx.batch)
+    finish(ctx, model, how)
     return model
 
 
 def gan_init(ctx, seed, mask=0.0, noise=0.0, epochs=None, handover=None,
-             d_lr=None, **gan_kwargs):  # fmt: skip
+             d_lr=None, how=None, **gan_kwargs):  # fmt: skip
     """GanInitModel on the extractor (behind a corruption layer if asked).
 
     `epochs`: fit that many epochs over the pool (batch 64) instead of the
     default 200 steps; `handover`: keep only the first `handover` kernel
     layers' pretrained weights, the rest fresh Glorot, then calibrate it all;
     `d_lr`: the discriminator's Adam learning rate (the generator's stays
-    2e-4, both beta_1=0.5); `gan_kwargs` go to GanInitModel.
+    2e-4, both beta_1=0.5); `how="rescale"`: no calibration after fit, only
+    `finish(..., "rescale")`; `gan_kwargs` go to GanInitModel.
     """
+    if how == "rescale":
+        gan_kwargs["calibration"] = False
     keras.utils.set_random_seed(seed)
     model = ctx.extractor(keras.initializers.GlorotUniform)
     gan = keras_ganinit.GanInitModel(
@@ -405,6 +419,8 @@ def gan_init(ctx, seed, mask=0.0, noise=0.0, epochs=None, handover=None,
     else:
         gan.compile()
     gan.fit(ctx.pool.unlabelled, verbose=0, **budget(ctx, epochs))
+    if how == "rescale":
+        finish(ctx, model, how)
     if handover:
         keras.utils.set_random_seed(seed + 1)
         fresh = ctx.extractor(keras.initializers.GlorotUniform)
@@ -509,6 +525,17 @@ METHODS = {
     "GAN D lr 1e-4": _m(gan_init, d_lr=1e-4),
     # 6. BiGAN/ALI prototype
     "BiGAN": _m(bigan),
+    # Round 2 (docs/benchmarks/few_labels/round2/decision_rule.md): a budget
+    # of 10 epochs over the pool, and keeping the learned spectrum (rescale
+    # instead of calibrate), for the GAN and its autoencoder.
+    "AE 10 epochs": _m(autoencoder, "baseline", "AE 10 epochs", epochs=10),
+    "AE 10 epochs, rescaled": _m(
+        autoencoder, "baseline", "AE 10 epochs, rescaled", epochs=10, how="rescale"
+    ),
+    "GAN 10 epochs": _m(gan_init, autoencoder="AE 10 epochs", epochs=10),
+    "GAN 10 epochs, rescaled": _m(
+        gan_init, autoencoder="AE 10 epochs, rescaled", epochs=10, how="rescale"
+    ),
 }
 BASELINES = ["He", "Glorot", "LSUV", "AnyInit", "Calibration", "AE", "DAE mask 0.25"]
 REFERENCE = "Calibration"
