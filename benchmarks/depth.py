@@ -974,21 +974,11 @@ def goals(table, timing, recommended=None):
             depth = stop_depth(table, network, optimizer, activation, method)
             row.append(depth or "-")
         rows.append(row)
+    short = {"critical orthogonal": "crit. orth."}
     lines.append(
         markdown_table(
-            [
-                "network",
-                "optimizer",
-                "activation",
-                "He",
-                "Glorot",
-                "LeCun",
-                "Orthogonal",
-                "AnyInit",
-                "LSUV",
-                "crit. orth.",
-                *stopping[7:],
-            ],
+            ["network", "optimizer", "activation"]
+            + [short.get(method, method) for method in stopping],
             rows,
         )
     )

@@ -1,10 +1,9 @@
 """DeltaOrthogonal: an orthogonal centre tap, zeros elsewhere, for deep plain CNNs."""
 
 import keras
-import numpy as np
-from keras import ops
 
 from keras_ganinit._src.initializers.checks import check_dtype, check_gain, check_shape
+from keras_ganinit._src.initializers.taps import at_centre_tap
 from keras_ganinit._src.utils.checks import check_seed
 
 
@@ -76,10 +75,7 @@ class DeltaOrthogonal(keras.initializers.Initializer):
         dtype = check_dtype(dtype, "DeltaOrthogonal")
         kernel_size, channels = shape[:-2], shape[-2:]
         centre = self._orthogonal(channels, dtype=dtype)
-        # A one-hot mask over the spatial axes, broadcast over the channels.
-        mask = np.zeros(kernel_size + (1, 1))
-        mask[tuple(size // 2 for size in kernel_size)] = 1.0
-        return ops.convert_to_tensor(mask, dtype=dtype) * centre
+        return at_centre_tap(centre, kernel_size, dtype)
 
     def get_config(self):
         return {**super().get_config(), "gain": self.gain, "seed": self.seed}

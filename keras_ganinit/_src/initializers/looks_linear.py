@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_ganinit._src.initializers.checks import check_dtype, check_gain, check_shape
+from keras_ganinit._src.initializers.taps import at_centre_tap
 from keras_ganinit._src.utils.checks import check_seed
 
 
@@ -155,10 +156,7 @@ class LooksLinear(keras.initializers.Initializer):
         else:
             m = self._orthogonal((channels // 2, units), dtype=dtype)
         centre = ops.concatenate([m, -m], axis=0)
-        # A one-hot mask over the spatial axes, broadcast over the channels.
-        mask = np.zeros(kernel_size + (1, 1))
-        mask[tuple(size // 2 for size in kernel_size)] = 1.0
-        return ops.convert_to_tensor(mask, dtype=dtype) * centre
+        return at_centre_tap(centre, kernel_size, dtype)
 
     def get_config(self):
         return {
