@@ -1,8 +1,8 @@
 """Convolution kernels that are zero but for their centre tap.
 
->>> import numpy as np
+>>> import keras, numpy as np
 >>> kernel = at_centre_tap(np.eye(2), (3,), "float32")
->>> np.asarray(kernel)[:, 0, 0].tolist()
+>>> keras.ops.convert_to_numpy(kernel)[:, 0, 0].tolist()
 [0.0, 1.0, 0.0]
 """
 
