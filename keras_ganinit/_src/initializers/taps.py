@@ -18,4 +18,6 @@ def at_centre_tap(matrix, kernel_size, dtype):
     # A one-hot mask over the spatial axes, broadcast over the channels.
     mask = np.zeros(tuple(kernel_size) + (1, 1))
     mask[tuple(size // 2 for size in kernel_size)] = 1.0
-    return ops.convert_to_tensor(mask, dtype=dtype) * matrix
+    return ops.multiply(
+        ops.convert_to_tensor(mask, dtype=dtype), ops.convert_to_tensor(matrix, dtype)
+    )
