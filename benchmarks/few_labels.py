@@ -406,8 +406,11 @@ def gan_init(ctx, seed, mask=0.0, noise=0.0, epochs=None, handover=None,
     """
     if how == "rescale":
         gan_kwargs["calibration"] = False
+    spectral_norm = gan_kwargs.pop("spectral_norm", False)
     keras.utils.set_random_seed(seed)
     model = ctx.extractor(keras.initializers.GlorotUniform)
+    if spectral_norm:
+        gan_kwargs["discriminator"] = spectral_norm_discriminator(ctx.pool.shape)
     gan = keras_ganinit.GanInitModel(
         corrupted(model, seed, mask, noise), seed=seed, **gan_kwargs
     )
@@ -430,6 +433,25 @@ def gan_init(ctx, seed, mask=0.0, noise=0.0, epochs=None, handover=None,
         keras_ganinit.calibrate(fresh, ctx.batch)
         return fresh
     return model
+
+
+def spectral_norm_discriminator(shape):
+    """GanInitModel's default MLP discriminator for flat samples of `shape`,
+    every Dense wrapped in `keras.layers.SpectralNormalization` (Miyato et
+    al. 2018): each layer's largest singular value held at 1."""
+    size = int(np.prod(shape))
+    width = int(min(512, max(64, 2 ** (size - 1).bit_length())))
+    return keras.Sequential(
+        [
+            keras.Input((size,)),
+            layers.SpectralNormalization(layers.Dense(width)),
+            layers.LeakyReLU(0.2),
+            layers.SpectralNormalization(layers.Dense(width // 2)),
+            layers.LeakyReLU(0.2),
+            layers.SpectralNormalization(layers.Dense(1)),
+        ],
+        name="sn_discriminator",
+    )
 
 
 def bigan(ctx, seed, epochs=None):
@@ -535,6 +557,16 @@ METHODS = {
     "GAN 10 epochs": _m(gan_init, autoencoder="AE 10 epochs", epochs=10),
     "GAN 10 epochs, rescaled": _m(
         gan_init, autoencoder="AE 10 epochs, rescaled", epochs=10, how="rescale"
+    ),
+    # Round 2b: a spectrally normalized discriminator, default budget and at
+    # 10 epochs with the spectrum kept.
+    "GAN SN": _m(gan_init, spectral_norm=True),
+    "GAN SN 10 epochs, rescaled": _m(
+        gan_init,
+        autoencoder="AE 10 epochs, rescaled",
+        epochs=10,
+        how="rescale",
+        spectral_norm=True,
     ),
 }
 BASELINES = ["He", "Glorot", "LSUV", "AnyInit", "Calibration", "AE", "DAE mask 0.25"]
