@@ -43,7 +43,10 @@ default budget of 200 steps of batch 32, then calibrated), a denoising one
 compile(); fit(x)`), and the variants tried for issue 22: masked or noisy
 generator input, budgets in epochs over the pool, reconstruction weights,
 handing over only the first layer, two-time-scale discriminator learning
-rates, and a BiGAN/ALI prototype.
+rates, and a BiGAN/ALI prototype; in round 2 (docs/benchmarks/few_labels/
+round2/), 10-epoch budgets for the GAN and the autoencoder, finished by
+`calibrate` or only rescaled (`lsuv(..., center=True)`, which keeps the
+learned spectrum), and a spectrally normalized discriminator.
 
     python benchmarks/few_labels.py --quick --out /tmp/few      # CI, ~1 min
     python benchmarks/few_labels.py --seeds 0 1 2 --labels 4 10 --out DIR
