@@ -101,6 +101,25 @@ def calibrate(
        batch. Each layer is handled just before it runs, so it sees the
        final state of every layer before it.
 
+    With `looks_linear=True`, step 1 is a looks-linear start instead
+    (`keras_ganinit.initializers.LooksLinear`; Balduzzi et al. 2017) for
+    every Dense or plain convolution layer with an even number of units and
+    an activation with `f(z) - f(-z) = z` (ReLU, leaky ReLU, GELU, SiLU,
+    softplus; fused, or an activation layer right after it): it gets a
+    freshly drawn kernel that puts out mirrored pairs `[z, -z]`, so that
+    the next such layer can cancel the activation, and the whole stack
+    starts as one deep linear orthogonal map. Which form each layer gets is
+    read from the graph (after Dropout and average pooling the mirror
+    holds; after max pooling or Flatten it starts anew), and the first
+    layer after the stretch (e.g. the head) gets the kernel that maps the
+    pairs back. These kernels replace what the layers held, so use it on an
+    untrained model; other layers are orthogonalized as above. Step 2 then
+    keeps the mirror. On plain ReLU and GELU networks 32 to 128 layers deep
+    it trains where every shape-only start and the default calibration
+    stay at chance; give it the learning rate of a shallow net times
+    `min(1, 16 / depth)` (MLPs) or `min(1, 8 / depth)` (CNNs);
+    docs/deep-networks.md has the measurements.
+
     All or nothing: if any layer cannot be calibrated (its output is
     constant or not finite on the batch), every variable is put back as it
     was and the error names the layer. Input with NaN or inf, fewer than 2

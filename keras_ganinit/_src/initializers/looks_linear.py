@@ -50,8 +50,8 @@ class LooksLinear(keras.initializers.Initializer):
     Learning rate: a looks-linear net of depth L starts as a product of L
     orthogonal maps, and one SGD step moves its function about L times as
     far as it moves one layer's. Measured (docs/deep-networks.md), plain
-    nets at depth 64 and more trained best with the learning rate divided
-    by about depth / 8.
+    deep nets trained best with the learning rate of a shallow one times
+    `min(1, 16 / depth)` (MLPs) or `min(1, 8 / depth)` (CNNs).
 
     `keras_ganinit.calibrate(model, x, looks_linear=True)` chooses the form
     for every layer from the model's graph and then gives each layer
