@@ -51,7 +51,10 @@ training inputs and leave the head as it is. The methods, by name (`METHODS`):
   min(1, 16 / depth) and min(1, 8 / depth) (LL_RULES: a net of depth L that
   starts linear moves about L times as far per step as one layer). Which
   rule to recommend was decided with `--select-ll-lr` on seed 100 before
-  the grid ran on seeds 0 and 1 (the rule is in that function's docstring).
+  the grid ran on seeds 0 and 1 (the rule is in that function's docstring);
+  for CNNs, k = 8 was then preferred by a rule written before fresh seeds 2
+  and 3 ran (docs/benchmarks/depth/cnn_lr_rule.md; results in
+  docs/benchmarks/depth_cnn_lr/).
 - Fixes for where calibrate fails (see FIXES): "calibrate, chi=1 target"
   (`calibrate(..., target_std=callable)` with the target per activation that
   puts the backward multiplier chi near 1) and "calibrate, SGD lr / 4".
