@@ -288,3 +288,36 @@ def test_looks_linear_trains_a_32_layer_relu_mlp_that_calibrate_cannot(digits):
         accuracy[looks_linear] = history.history["val_accuracy"][-1]
     assert accuracy[True] > 0.6, accuracy
     assert accuracy[True] > accuracy[False] + 0.2, accuracy
+
+
+def test_nested_models_and_kernels_that_cannot_mirror(digit_images):
+    inputs = keras.Input((8, 8, 1))
+    h = layers.Conv2D(8, 3, padding="same", activation="relu", name="c1")(inputs)
+    grouped = layers.Conv2D(
+        8, 3, padding="same", activation="relu", groups=2, name="grouped"
+    )(h)
+    h = layers.Conv2DTranspose(8, 3, padding="same", activation="relu", name="t")(
+        grouped
+    )
+    inner = keras.Sequential(
+        [
+            keras.Input((8, 8, 8)),
+            layers.Conv2D(6, 3, padding="same", activation="gelu", name="i1"),
+            layers.Conv2D(6, 3, padding="same", activation="gelu", name="i2"),
+        ],
+        name="inner",
+    )
+    h = layers.GlobalAveragePooling2D()(inner(h))
+    outputs = layers.Dense(10, activation="softmax", name="head")(h)
+    gan = keras_ganinit.GanInitModel(keras.Model(inputs, outputs))
+    report = keras_ganinit.calibrate(gan, digit_images, looks_linear=True, seed=1)
+    assert {r["layer"]: r["kernel"] for r in report.rows} == {
+        "c1": "looks-linear",
+        "grouped": "orthogonal",  # grouped and transposed kernels keep their
+        "t": "orthogonal",  # layouts; they are orthogonalized as usual
+        "i1": "looks-linear",  # a nested model starts its own stretch
+        "i2": "looks-linear, mirrored input",
+        "head": "orthogonal",  # the nested model's output is not tracked
+    }
+    y = _numpy(gan.extractor(digit_images[:16]))
+    assert np.all(np.isfinite(y))
