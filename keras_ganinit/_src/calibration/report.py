@@ -66,6 +66,7 @@ class CalibrationReport:
             if key != "kernel"
             or any(str(r.get("kernel")).startswith("looks") for r in self.rows)
         ]
+        left = 4 if len(columns) == len(COLUMNS) else 3  # the text columns
         lines = [
             [
                 "left as it was" if key == "target_std" and r[key] is None else r[key]
@@ -79,7 +80,7 @@ class CalibrationReport:
             f"{self.model_name!r} on {self.samples} samples{took}. Each "
             f"layer's output before its activation, std and mean, before and "
             f"after calibrate():\n"
-            f"{text_table([name for _, name in columns], lines, left=3)}"
+            f"{text_table([name for _, name in columns], lines, left=left)}"
         )
 
 
