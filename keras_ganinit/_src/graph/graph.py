@@ -56,9 +56,12 @@ def run(model, x, before=None):
     nested model) runs, with the arguments it is about to get: the layer's
     real inputs, computed with every layer before it as it stands then. So
     a `before` that changes a layer's weights sees that change in all that
-    follows, within this one pass. Nested functional and Sequential models
-    are entered. A subclassed model is run as the chain of its leaf layers,
-    if that reproduces its output shape.
+    follows, within this one pass. A `before` that has already called the
+    layer on `args` (as it stands) may return that output, which the pass
+    then uses instead of calling the layer again; None: the pass calls it.
+    Nested functional and Sequential models are entered. A subclassed model
+    is run as the chain of its leaf layers, if that reproduces its output
+    shape.
 
     Returns:
         The model's output on `x`.
@@ -73,7 +76,9 @@ def run(model, x, before=None):
                 inner = args[0] if len(args) == 1 else list(args)
                 return run(operation, inner, before)
             if before is not None:
-                before(operation, args)
+                output = before(operation, args)
+                if output is not None and not kwargs:
+                    return output
             return _call_in_inference(operation, args, kwargs)
 
         return call
@@ -84,9 +89,8 @@ def run(model, x, before=None):
 def _run_chain(model, x, before):
     y = x
     for layer in leaf_layers(model):
-        if before is not None:
-            before(layer, (y,))
-        y = _call_in_inference(layer, (y,), {})
+        output = None if before is None else before(layer, (y,))
+        y = _call_in_inference(layer, (y,), {}) if output is None else output
     try:
         expected = tuple(model.outputs[0].shape[1:])
     except (AttributeError, IndexError, TypeError, ValueError):

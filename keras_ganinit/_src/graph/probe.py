@@ -172,6 +172,45 @@ def _call(layer, args):
     return _numpy(_graph._call_in_inference(layer, args, {}))
 
 
+# Layers whose output is exactly `activation(output with a linear
+# activation)`: their pre-activation is computed once and the output from it.
+FUSED_ACTIVATION = (
+    keras.layers.Dense,
+    keras.layers.EinsumDense,
+    keras.layers.Conv1D,
+    keras.layers.Conv2D,
+    keras.layers.Conv3D,
+    keras.layers.Conv1DTranspose,
+    keras.layers.Conv2DTranspose,
+    keras.layers.Conv3DTranspose,
+    keras.layers.SeparableConv1D,
+    keras.layers.SeparableConv2D,
+    keras.layers.DepthwiseConv1D,
+    keras.layers.DepthwiseConv2D,
+)
+
+
+def _outputs(layer, args):
+    """(pre-activation as float64 NumPy or None: the output, output tensor).
+
+    One call of the layer where its activation can be applied apart (the
+    `FUSED_ACTIVATION` classes), two where it cannot.
+    """
+    activation = getattr(layer, "activation", None)
+    fused = activation is not None and activation is not keras.activations.linear
+    if isinstance(layer, FUSED_ACTIVATION) and fused:
+        layer.activation = keras.activations.linear
+        try:
+            pre = _graph._call_in_inference(layer, args, {})
+        finally:
+            layer.activation = activation
+        return _numpy(pre), activation(pre)
+    output = _graph._call_in_inference(layer, args, {})
+    if isinstance(layer, ACTIVATION_LAYERS) or fused:
+        return pre_activation(layer, args), output
+    return None, output
+
+
 def pre_activation(layer, args, output=None):
     """`layer`'s output on `args` with its fused activation switched off.
 
@@ -249,11 +288,13 @@ def layer_outputs(model, x, select=None, batch_statistics=False):
             saved.extend(set_batch_statistics(layer, args[0]))
         if select is not None and not select(layer):
             return
-        output = _call(layer, args)
-        pre = pre_activation(layer, args, output)
+        pre, output_tensor = _outputs(layer, args)
+        output = _numpy(output_tensor)
+        pre = output if pre is None else pre
         fmt = facts.formats.get(id(layer)) or default
         axis = channel_axis(fmt, output.ndim)
         probes.append(Probe(layer, pre, output, axis, facts.consumers(layer)))
+        return output_tensor  # the pass goes on from it: no second call
 
     try:
         _graph.run(model, x, before)
