@@ -55,9 +55,18 @@ def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
         centered = bias is None or np.abs(means).max() <= tolerance * target_std
         if abs(std - target_std) <= tolerance and centered:
             return
-        kernel.assign(kernel * (target_std / std))
+        scale = target_std / std
+        kernel.assign(kernel * scale)
         if bias is not None:
-            means = pre_activation(layer, inputs).mean(0)
+            # The output is linear in the kernel: scaling it by `scale` maps
+            # each unit's mean m to scale * (m - b) + b. The next pass
+            # measures again, so a bias not added per unit (see the warning
+            # below) is caught there.
+            b = np.asarray(keras.ops.convert_to_numpy(bias), dtype="float64")
+            if b.shape == means.shape:
+                means = scale * (means - b) + b
+            else:
+                means = pre_activation(layer, inputs).mean(0)
             bias.assign(bias - means.astype(bias.dtype))
     outputs = pre_activation(layer, inputs)
     means = outputs.mean(0)
