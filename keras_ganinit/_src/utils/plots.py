@@ -9,8 +9,8 @@ def new_figure(who, **kwargs):
     except ImportError as error:
         raise ImportError(
             f"{who} draws with matplotlib, which is not installed. Install it "
-            f"with `pip install matplotlib` (or `pip install "
-            f"keras-ganinit[plots]`)."
+            f"with `pip install matplotlib` (or `pip install -e '.[plots]'` in "
+            f"a checkout of keras_ganinit)."
         ) from error
     figure = Figure(layout="constrained", **kwargs)
     FigureCanvasAgg(figure)

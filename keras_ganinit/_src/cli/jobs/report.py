@@ -36,8 +36,9 @@ def run(args):
             report.plot(args.plot)
         except ImportError as error:
             raise CliError(
-                f"--plot needs matplotlib ({error}): pip install "
-                f"'keras-ganinit[plots]', or leave --plot out."
+                f"--plot needs matplotlib ({error}): pip install matplotlib "
+                f"(or pip install -e '.[plots]' in a checkout of keras_ganinit), "
+                f"or leave --plot out."
             ) from error
         print(f"Plot written to {args.plot}")
     if args.check:
