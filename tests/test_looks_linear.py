@@ -321,3 +321,10 @@ def test_nested_models_and_kernels_that_cannot_mirror(digit_images):
     }
     y = _numpy(gan.extractor(digit_images[:16]))
     assert np.all(np.isfinite(y))
+
+
+def test_a_model_with_nothing_to_mirror_is_calibrated_with_a_warning(standardized):
+    model = _deep_mlp(3, width=8, activation="tanh")
+    with pytest.warns(UserWarning, match="found no layer .* looks-linear kernel"):
+        report = keras_ganinit.calibrate(model, standardized, looks_linear=True)
+    assert {r["kernel"] for r in report.rows} == {"orthogonal"}

@@ -1,6 +1,7 @@
 """calibrate: orthogonal kernels, then unit-variance, centred layer outputs."""
 
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -196,6 +197,16 @@ def calibrate(
         )
     seed = check_seed(seed, "calibrate()'s ", "reproducible looks-linear kernels")
     forms = _looks_linear.plan(model, skip) if looks_linear else {}
+    if looks_linear and not forms:
+        warnings.warn(
+            f"calibrate(looks_linear=True) found no layer of {model.name!r} "
+            f"that can take a looks-linear kernel: a Dense or Conv1D/2D/3D "
+            f"layer with an even number of units and a ReLU, leaky ReLU, "
+            f"GELU, SiLU or softplus activation (tanh and sigmoid cannot "
+            f"mirror). It calibrated as without looks_linear.",
+            UserWarning,
+            stacklevel=2,
+        )
     if samples is not None:
         samples = positive_int(samples, "samples", "how many samples to measure")
     batch = sample_batch(x, samples)
