@@ -20,7 +20,12 @@ from keras_ganinit._src.graph.layers import (
     scale_variable,
 )
 from keras_ganinit._src.utils import arrays
-from keras_ganinit._src.utils.checks import check_seed, is_number, positive_int
+from keras_ganinit._src.utils.checks import (
+    check_flag,
+    check_seed,
+    is_number,
+    positive_int,
+)
 
 # How many samples calibration measures by default (and after `fit`).
 SAMPLES = 512
@@ -189,12 +194,12 @@ def calibrate(
         )
     skip = _excluded(layers, exclude)
     goal = _goal(target_std)
-    if not isinstance(looks_linear, (bool, np.bool_)):
-        raise TypeError(
-            f"looks_linear must be True or False, but got {looks_linear!r}. Pass "
-            f"True for a looks-linear start of the ReLU/GELU layers of an "
-            f"untrained model."
-        )
+    looks_linear = check_flag(
+        looks_linear,
+        "looks_linear",
+        "Pass True for a looks-linear start of the ReLU/GELU layers of an "
+        "untrained model.",
+    )
     seed = check_seed(seed, "calibrate()'s ", "reproducible looks-linear kernels")
     forms = _looks_linear.plan(model, skip) if looks_linear else {}
     if looks_linear and not forms:

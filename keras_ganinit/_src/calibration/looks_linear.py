@@ -85,7 +85,8 @@ def _kernel_layer(layer):
 
 
 def _calls(model):
-    """(operation, input keys, output keys, consumers) for the model's calls.
+    """The model's calls as (operation, input keys, output keys), and
+    {key: the operations that take that tensor}.
 
     A model without a graph (subclassed) is read as the chain of its leaf
     layers. A nested model counts as one operation: its inside is planned on

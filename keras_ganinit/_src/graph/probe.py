@@ -199,11 +199,7 @@ def _outputs(layer, args):
     activation = getattr(layer, "activation", None)
     fused = activation is not None and activation is not keras.activations.linear
     if isinstance(layer, FUSED_ACTIVATION) and fused:
-        layer.activation = keras.activations.linear
-        try:
-            pre = _graph._call_in_inference(layer, args, {})
-        finally:
-            layer.activation = activation
+        pre = _linear_call(layer, args)
         return _numpy(pre), activation(pre)
     output = _graph._call_in_inference(layer, args, {})
     if isinstance(layer, ACTIVATION_LAYERS) or fused:
@@ -223,12 +219,21 @@ def pre_activation(layer, args, output=None):
     activation = getattr(layer, "activation", None)
     if activation is None or activation is keras.activations.linear:
         return _call(layer, args) if output is None else output
+    return _numpy(_linear_call(layer, args))
+
+
+def _linear_call(layer, args):
+    """`layer` called on `args` with its `activation` set to linear meanwhile.
+
+    A layer whose activation cannot be set is called as it is.
+    """
+    activation = layer.activation
     try:
         layer.activation = keras.activations.linear
     except AttributeError:  # a read-only activation: nothing to switch off
-        return _call(layer, args) if output is None else output
+        return _graph._call_in_inference(layer, args, {})
     try:
-        return _call(layer, args)
+        return _graph._call_in_inference(layer, args, {})
     finally:
         layer.activation = activation
 

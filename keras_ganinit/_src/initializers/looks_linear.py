@@ -6,7 +6,7 @@ from keras import ops
 
 from keras_ganinit._src.initializers.checks import check_dtype, check_gain, check_shape
 from keras_ganinit._src.initializers.taps import at_centre_tap
-from keras_ganinit._src.utils.checks import check_seed
+from keras_ganinit._src.utils.checks import check_flag, check_seed
 
 
 @keras.saving.register_keras_serializable(package="keras_ganinit")
@@ -106,17 +106,19 @@ class LooksLinear(keras.initializers.Initializer):
         gain: float = 1.0,
         seed: int | None = None,
     ) -> None:
-        self.mirrored_input = _check_flag(
+        self.mirrored_input = check_flag(
             mirrored_input,
             "mirrored_input",
             "Pass True when the layer's input is a looks-linear layer's "
             "activated output, False otherwise.",
+            "LooksLinear's ",
         )
-        self.mirrored_output = _check_flag(
+        self.mirrored_output = check_flag(
             mirrored_output,
             "mirrored_output",
             "Pass True when a looks-linear layer follows this one, False for "
             "the last layer of the looks-linear stretch (e.g. the head).",
+            "LooksLinear's ",
         )
         self.gain = check_gain(gain, "LooksLinear")
         self.seed = check_seed(seed, "LooksLinear's ", "a reproducible kernel")
@@ -166,11 +168,3 @@ class LooksLinear(keras.initializers.Initializer):
             "gain": self.gain,
             "seed": self.seed,
         }
-
-
-def _check_flag(value, name, hint):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(
-            f"LooksLinear's {name} must be True or False, but got {value!r}. {hint}"
-        )
-    return bool(value)

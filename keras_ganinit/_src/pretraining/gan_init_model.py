@@ -41,7 +41,7 @@ from keras_ganinit._src.transfer.gan_pretrained_initializer import (
     GanPretrainedInitializer,
 )
 from keras_ganinit._src.utils import arrays
-from keras_ganinit._src.utils.checks import check_seed, non_negative
+from keras_ganinit._src.utils.checks import check_flag, check_seed, non_negative
 
 
 @keras.saving.register_keras_serializable(package="keras_ganinit")
@@ -178,12 +178,12 @@ class GanInitModel(keras.Model):
         if calibration is None:
             calibration = RECIPES[recipe]["calibration"]
         calibration = check_calibration(calibration)
-        if not isinstance(fallback, bool):
-            raise TypeError(
-                f"fallback must be True or False, but got {fallback!r}. True "
-                f"keeps the calibrated starting weights when pretraining "
-                f"collapsed the features."
-            )
+        fallback = check_flag(
+            fallback,
+            "fallback",
+            "True keeps the calibrated starting weights when pretraining "
+            "collapsed the features.",
+        )
         input_shape = single_input_shape(extractor, "extractor")
         feature_shape = tuple(extractor.outputs[0].shape[1:])
         if decoder is not None:

@@ -36,6 +36,17 @@ def check_seed(seed, who="", purpose="reproducible weights and data order"):
     return None if seed is None else int(seed)
 
 
+def check_flag(value, name, hint, who=""):
+    """`value` as a bool if it is True or False (NumPy's too), else a TypeError.
+
+    `who` prefixes the argument's name ("LooksLinear's "); `hint` says what
+    each value means.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{who}{name} must be True or False, but got {value!r}. {hint}")
+    return bool(value)
+
+
 def positive_int(value, name, meaning=None):
     """`value` as an int if it is an integer >= 1, else a ValueError."""
     if (
