@@ -3,9 +3,17 @@
 Tests marked `large` (subprocesses, whole examples, keras.applications
 backbones, multi-process runs) are skipped unless pytest runs with
 `--run-large`, as keras-hub does; .ci/run runs them once, on one backend.
+
+Tests marked `channels_first` run channels_first convolutions. TensorFlow's
+Eigen CPU kernels (x86 CPUs without AVX-512, or `TF_ENABLE_ONEDNN_OPTS=0`)
+only run channels_last ones, so these tests are skipped, with the reason,
+where a probe finds that this platform cannot run them; they run on JAX,
+PyTorch, and TensorFlow with oneDNN or a GPU.
 """
 
+import functools
 import os
+import re
 
 import keras
 import pytest
@@ -27,18 +35,47 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "large: a slow end-to-end test, run only with --run-large"
     )
+    config.addinivalue_line(
+        "markers",
+        "channels_first: runs channels_first convolutions (skipped where the "
+        "platform's kernels cannot)",
+    )
     if config.getoption("--run-large"):
         # Read by test modules at import (test_properties draws every example).
         os.environ["KERAS_GANINIT_RUN_LARGE"] = "1"
 
 
+@functools.cache
+def channels_first_fails():
+    """Why this platform cannot run a channels_first convolution, or None.
+
+    Probed once, by running one (forward and transposed), not guessed from
+    the CPU's name.
+    """
+    x = keras.ops.ones((1, 2, 5, 5))
+    try:
+        y = keras.layers.Conv2D(2, 3, data_format="channels_first")(x)
+        keras.layers.Conv2DTranspose(2, 3, data_format="channels_first")(y)
+    except Exception as error:  # TensorFlow: UnimplementedError, InvalidArgument
+        text = re.sub(r"\x1b\[[0-9;]*m|\{\{[^}]*\}\}", "", str(error))
+        lines = [line.strip() for line in text.splitlines()]
+        said = [line for line in lines if "support" in line] or lines
+        return f"{type(error).__name__}: {said[0] if said else ''}"
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("--run-large"):
-        return
-    skip = pytest.mark.skip(reason="large: run with --run-large")
+    large = not config.getoption("--run-large")
+    skip_large = pytest.mark.skip(reason="large: run with --run-large")
     for item in items:
-        if "large" in item.keywords:
-            item.add_marker(skip)
+        if large and "large" in item.keywords:
+            item.add_marker(skip_large)
+        elif "channels_first" in item.keywords and channels_first_fails():
+            reason = (
+                f"this platform's {keras.backend.backend()} kernels run no "
+                f"channels_first convolution: {channels_first_fails()}"
+            )
+            item.add_marker(pytest.mark.skip(reason=reason[:300]))
 
 
 @pytest.fixture(scope="session")

@@ -186,7 +186,11 @@ def pretrain_save_load_transfer(make, x, tmp_path, fit_kwargs=None):
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(name, marks=[pytest.mark.large] if ON_JAX else [])
+        pytest.param(
+            name,
+            marks=([pytest.mark.large] if ON_JAX else [])
+            + ([pytest.mark.channels_first] if name == "channels_first" else []),
+        )
         if name not in ("residual", "concatenating")
         else name
         for name in sorted(EXTRACTORS)

@@ -127,6 +127,7 @@ def test_center_gives_every_unit_zero_mean_and_the_layer_unit_variance(
     assert abs(np.std(output) - 1.0) <= 0.02
 
 
+@pytest.mark.channels_first
 @pytest.mark.parametrize("channels", [4, 8])  # 8: as many channels as width
 def test_center_uses_the_channel_axis_of_channels_first_convolutions(
     digit_images, channels

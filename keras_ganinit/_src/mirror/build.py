@@ -21,6 +21,7 @@ from keras_ganinit._src.graph.layers import (
     NORMALIZATIONS,
     single_input_shape,
 )
+from keras_ganinit._src.mirror.dilated import DILATED_CONV_TRANSPOSE
 from keras_ganinit._src.mirror.layers import MirrorReduce, MirrorSlice
 from keras_ganinit._src.mirror.tied import TIED_CONV_TRANSPOSE, TiedDense
 
@@ -611,9 +612,14 @@ def _conv_transpose(builder, layer, in_shape, out_shape):
     axes = _spatial_axes(rank, data_format)
     name = builder.name(f"{layer.name}_mirror")
 
+    # A dilated mirror runs with an explicitly dilated kernel on TensorFlow,
+    # whose Eigen CPU kernels refuse dilated transposed convolutions.
+    dilated = max(layer.dilation_rate) > 1
+    classes = DILATED_CONV_TRANSPOSE if dilated else _CONV_TRANSPOSE
+
     def transpose(output_padding):
         tie = {"tied_to": layer.name} if builder.tied else {}
-        return (TIED_CONV_TRANSPOSE if builder.tied else _CONV_TRANSPOSE)[rank](
+        return (TIED_CONV_TRANSPOSE if builder.tied else classes)[rank](
             **tie,
             filters=in_shape[_channel_axis(data_format)],
             kernel_size=layer.kernel_size,

@@ -15,6 +15,7 @@ import keras
 from keras import layers, ops
 
 from keras_ganinit._src.graph.layers import leaf_layers
+from keras_ganinit._src.mirror.dilated import ExplicitDilation
 
 
 class _Tied:
@@ -88,7 +89,7 @@ class TiedDense(_Tied, layers.Layer):
 
 
 def _tied_transpose(base):
-    class TiedConvTranspose(_Tied, base):
+    class TiedConvTranspose(_Tied, ExplicitDilation, base):
         def __init__(self, *args, tied_to, **kwargs):
             super().__init__(*args, **kwargs)
             self._init_tie(tied_to)
