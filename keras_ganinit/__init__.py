@@ -6,69 +6,39 @@ start a supervised model from its weights (`GanPretrainedInitializer`, or
 kernels on a batch of data in one call (`calibrate`).
 
 The implementation lives in `keras_ganinit/_src/`, grouped by concern; the
-names below are the public API.
+names below are the public API. Importing the package imports all of them
+(and registers every class it saves with Keras), in every process. The
+`keras-ganinit` command lives beside it, in `keras_ganinit_cli`, which starts
+without Keras and imports the package only in the subcommands that need it.
 """
 
-import os as _os
-import sys as _sys
-
-
-def _is_the_command() -> bool:
-    """Whether this process is `keras-ganinit` (or `python -m keras_ganinit`).
-
-    The command imports Keras (and TensorFlow, seconds) only in the
-    subcommands that need it, once their arguments are checked, so it skips
-    the imports below; `--help` then answers at once.
-    """
-    script = _os.path.basename(_sys.argv[0]) if _sys.argv else ""
-    command = getattr(_sys, "orig_argv", [])
-    module = any(
-        flag == "-m" and name in ("keras_ganinit", "keras_ganinit.__main__")
-        for flag, name in zip(command, command[1:], strict=False)
-    )
-    return module or script.split(".")[0] in ("keras-ganinit", "keras-ganinit-script")
-
-
-if _is_the_command() and not globals().get("_IMPORT_ALL"):
-
-    def __getattr__(name: str):
-        """Imports the whole API on first use of a public name (in the command)."""
-        if name not in __all__:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import importlib
-
-        globals()["_IMPORT_ALL"] = True
-        importlib.reload(_sys.modules[__name__])
-        return globals()[name]
-
-else:
-    from keras_ganinit import callbacks, initializers
-    from keras_ganinit._src.calibration.calibrate import calibrate
-    from keras_ganinit._src.calibration.lsuv import lsuv
-    from keras_ganinit._src.calibration.report import CalibrationReport
-    from keras_ganinit._src.diagnostics.activation_report import (
-        ActivationReport,
-        activation_report,
-    )
-    from keras_ganinit._src.diagnostics.compare_reports import (
-        ReportComparison,
-        compare_reports,
-    )
-    from keras_ganinit._src.diagnostics.linear_probe import (
-        LinearProbeResult,
-        linear_probe,
-    )
-    from keras_ganinit._src.diagnostics.plot_filters import plot_filters
-    from keras_ganinit._src.mirror.mirror import mirror
-    from keras_ganinit._src.pretraining.gan_init_model import GanInitModel
-    from keras_ganinit._src.pretraining.layerwise import pretrain_layerwise
-    from keras_ganinit._src.transfer.detach import detach
-    from keras_ganinit._src.transfer.gan_pretrained_initializer import (
-        GanPretrainedInitializer,
-    )
-    from keras_ganinit._src.transfer.with_pretrained_initializers import (
-        with_pretrained_initializers,
-    )
+from keras_ganinit import callbacks, initializers
+from keras_ganinit._src.calibration.calibrate import calibrate
+from keras_ganinit._src.calibration.lsuv import lsuv
+from keras_ganinit._src.calibration.report import CalibrationReport
+from keras_ganinit._src.diagnostics.activation_report import (
+    ActivationReport,
+    activation_report,
+)
+from keras_ganinit._src.diagnostics.compare_reports import (
+    ReportComparison,
+    compare_reports,
+)
+from keras_ganinit._src.diagnostics.linear_probe import (
+    LinearProbeResult,
+    linear_probe,
+)
+from keras_ganinit._src.diagnostics.plot_filters import plot_filters
+from keras_ganinit._src.mirror.mirror import mirror
+from keras_ganinit._src.pretraining.gan_init_model import GanInitModel
+from keras_ganinit._src.pretraining.layerwise import pretrain_layerwise
+from keras_ganinit._src.transfer.detach import detach
+from keras_ganinit._src.transfer.gan_pretrained_initializer import (
+    GanPretrainedInitializer,
+)
+from keras_ganinit._src.transfer.with_pretrained_initializers import (
+    with_pretrained_initializers,
+)
 
 __version__ = "0.3.0.dev0"
 

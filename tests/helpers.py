@@ -1,5 +1,7 @@
 """Shared test helpers: extractors, comparisons, layer outputs (fixtures: conftest)."""
 
+import ast
+
 import keras
 import numpy as np
 import pytest
@@ -154,3 +156,16 @@ def source_file_reads():
     from keras_ganinit._src.transfer import source as _source
 
     return _source.file_reads()
+
+
+def imported_names(path):
+    """Every module name `path` imports, with `from x import y` as x.y too."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+            for alias in node.names:
+                yield f"{node.module}.{alias.name}"

@@ -18,13 +18,13 @@ from keras import layers
 import keras_ganinit
 
 # the console script keras-ganinit calls this main; tests run it in-process
-from keras_ganinit._src.cli.command import main
+from keras_ganinit_cli.command import main
 
 
 def run(*args, cwd):
-    """`python -m keras_ganinit ARGS` in `cwd`: (exit code, stdout, stderr)."""
+    """`python -m keras_ganinit_cli ARGS` in `cwd`: (exit code, stdout, stderr)."""
     completed = subprocess.run(
-        [sys.executable, "-m", "keras_ganinit", *map(str, args)],
+        [sys.executable, "-m", "keras_ganinit_cli", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,

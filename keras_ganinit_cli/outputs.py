@@ -7,7 +7,7 @@ never left half-written.
 import os
 import tempfile
 
-from keras_ganinit._src.cli.errors import CliError
+from keras_ganinit_cli.errors import CliError
 
 
 def check_out(out, extractor, overwrite):

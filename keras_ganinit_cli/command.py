@@ -10,8 +10,8 @@ one line and an exit code.
 import argparse
 import os
 
-from keras_ganinit._src.cli import inspect, jobs, pretrain, report
-from keras_ganinit._src.cli.errors import PROG, CliError, UsageError, print_error
+from keras_ganinit_cli import inspect, jobs, pretrain, report
+from keras_ganinit_cli.errors import PROG, CliError, UsageError, print_error
 
 COMMANDS = (pretrain, inspect, report)
 

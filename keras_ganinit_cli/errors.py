@@ -2,7 +2,7 @@
 
 import sys
 
-from keras_ganinit._src.cli.text import one_line
+from keras_ganinit_cli.text import one_line
 
 PROG = "keras-ganinit"
 

@@ -11,10 +11,10 @@ import os
 import keras
 import numpy as np
 
-from keras_ganinit._src.cli.jobs import models
-from keras_ganinit._src.cli.text import shorten
 from keras_ganinit._src.graph.layers import DEPTHWISE, leaf_layers, scale_variable
 from keras_ganinit._src.utils.tables import text_table
+from keras_ganinit_cli.jobs import models
+from keras_ganinit_cli.text import shorten
 
 # Calibration sets every singular value of a kernel to the same number; a
 # max/min ratio below this counts as equal (float32 rounding, not training).

@@ -2,8 +2,8 @@
 
 import argparse
 
-from keras_ganinit._src.cli import outputs, paths
-from keras_ganinit._src.cli.arguments import add_data, add_data_options, positive_int
+from keras_ganinit_cli import outputs, paths
+from keras_ganinit_cli.arguments import add_data, add_data_options, positive_int
 
 # Samples `report` measures, as docs/diagnostics.md advises ("a few hundred").
 DEFAULT_SAMPLES = 512

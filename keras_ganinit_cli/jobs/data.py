@@ -13,10 +13,10 @@ import sys
 import keras
 import numpy as np
 
-from keras_ganinit._src.cli.errors import CliError
-from keras_ganinit._src.cli.jobs import native_stderr_silenced
-from keras_ganinit._src.cli.jobs.models import input_shape
 from keras_ganinit._src.graph.layers import rescales_its_input
+from keras_ganinit_cli.errors import CliError
+from keras_ganinit_cli.jobs import native_stderr_silenced
+from keras_ganinit_cli.jobs.models import input_shape
 
 IMAGE_READ_BATCH = 256
 

@@ -11,27 +11,18 @@ import importlib
 import os
 import sys
 
-# Every module that registers a Keras-serializable class: imported before a
-# job loads a saved model, so any file the package wrote can be read back.
-# (`keras_ganinit/__init__.py` imports them all, but not in the command,
-# which skips it; tests/test_cli_startup.py checks that this list is whole.)
-SERIALIZABLE = (
-    "keras_ganinit._src.initializers.delta_orthogonal",
-    "keras_ganinit._src.initializers.looks_linear",
-    "keras_ganinit._src.mirror.layers",
-    "keras_ganinit._src.mirror.tied",
-    "keras_ganinit._src.pretraining.gan_init_model",
-    "keras_ganinit._src.transfer.gan_pretrained_initializer",
-)
-
 
 def load(name, debug):
-    """The module `keras_ganinit._src.cli.jobs.NAME`, with Keras loaded quietly."""
+    """The module `keras_ganinit_cli.jobs.NAME`, with Keras loaded quietly.
+
+    `import keras_ganinit` registers every class the package saves, so any
+    file it wrote can be read back.
+    """
     with contextlib.nullcontext() if debug else native_stderr_silenced():
         import keras
 
-        for module in SERIALIZABLE:
-            importlib.import_module(module)
+        import keras_ganinit  # noqa: F401
+
         keras.ops.convert_to_tensor(0.0)  # Sets up the devices, which logs too.
         return importlib.import_module(f"{__name__}.{name}")
 

@@ -5,7 +5,7 @@ A missing or misnamed file answers at once, with what to pass instead.
 
 import os
 
-from keras_ganinit._src.cli.errors import CliError, UsageError
+from keras_ganinit_cli.errors import CliError, UsageError
 
 APPLICATIONS = "keras.applications:"
 ARRAY_SUFFIXES = (".npy", ".npz", ".csv")

@@ -6,16 +6,16 @@ import warnings
 import keras
 
 from keras_ganinit._src.calibration.calibrate import SAMPLES
-from keras_ganinit._src.cli import outputs
-from keras_ganinit._src.cli.errors import CliError, print_warning
-from keras_ganinit._src.cli.jobs import data, models
-from keras_ganinit._src.cli.paths import APPLICATIONS
-from keras_ganinit._src.cli.text import shorten
 from keras_ganinit._src.pretraining import gan_init_model
 
 # Without --steps or --epochs: GanInitModel.fit's own default budget.
 from keras_ganinit._src.pretraining.defaults import DEFAULT_STEPS
 from keras_ganinit._src.transfer.source import snapshot_of_model
+from keras_ganinit_cli import outputs
+from keras_ganinit_cli.errors import CliError, print_warning
+from keras_ganinit_cli.jobs import data, models
+from keras_ganinit_cli.paths import APPLICATIONS
+from keras_ganinit_cli.text import shorten
 
 
 def run(args):

@@ -11,12 +11,12 @@ import zipfile
 
 import keras
 
-from keras_ganinit._src.cli.errors import CliError, UsageError
 from keras_ganinit._src.graph.layers import (
     extractor_of,
     single_input_shape,
 )
 from keras_ganinit._src.utils.saving import LoadError, load_model_safely
+from keras_ganinit_cli.errors import CliError, UsageError
 
 
 def load_model(path, what):

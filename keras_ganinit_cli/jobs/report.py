@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from keras_ganinit._src.cli.errors import CliError
-from keras_ganinit._src.cli.jobs import data, models
 from keras_ganinit._src.diagnostics.activation_report import activation_report
 from keras_ganinit._src.diagnostics.linear_probe import linear_probe
+from keras_ganinit_cli.errors import CliError
+from keras_ganinit_cli.jobs import data, models
 
 
 def run(args):

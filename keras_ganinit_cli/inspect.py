@@ -1,6 +1,6 @@
 """`keras-ganinit inspect`: its options, and their checks; the work is in jobs/."""
 
-from keras_ganinit._src.cli import paths
+from keras_ganinit_cli import paths
 
 
 def add_parser(commands, **shared):

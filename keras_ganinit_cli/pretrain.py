@@ -1,14 +1,18 @@
 """`keras-ganinit pretrain`: its options, and their checks; the work is in jobs/."""
 
-from keras_ganinit._src.cli import outputs, paths
-from keras_ganinit._src.cli.arguments import (
+from keras_ganinit_cli import outputs, paths
+from keras_ganinit_cli.arguments import (
     add_data,
     add_data_options,
     positive_int,
     shape,
 )
-from keras_ganinit._src.cli.errors import UsageError
-from keras_ganinit._src.pretraining.defaults import DEFAULT_STEPS
+from keras_ganinit_cli.errors import UsageError
+
+# fit()'s own default length (keras_ganinit/_src/pretraining/defaults.py),
+# written here too because importing the package imports Keras, and --help
+# answers without it; tests/test_cli_startup.py checks that the two agree.
+DEFAULT_STEPS = 200
 
 DEFAULT_BATCH_SIZE = 64
 
