@@ -11,8 +11,6 @@ by the running (`init_quality.py`) and the reporting
 
 import keras
 
-from keras_ganinit._src.calibration.calibrate import target_std_of as target_std
-
 # name -> (kind, initializer, keyword arguments). "random": a Keras initializer;
 # "lsuv": Orthogonal + `lsuv(**kwargs)`; "anyinit": Orthogonal placeholders
 # redrawn and scaled by `anyinit.initialize(extractor, x[:512], seed=seed,
@@ -45,7 +43,7 @@ ABLATIONS = {
     "Orthogonal + LSUV + centering, no pretraining": (
         "lsuv",
         None,
-        {"center": True, "target_std": target_std},
+        {"center": True, "target_std": None},  # per activation, as calibrate,
     ),
     "Autoencoder + calibration": ("autoencoder", None, {"calibrate": True}),
     "GAN rw1 + orth + LSUV, no centering": (

@@ -15,12 +15,37 @@ import functools
 import os
 import re
 
-import keras
-import pytest
-from helpers import dense_extractor
-from sklearn.datasets import load_digits
+# JAX compiles every op for every new shape, and the suite builds hundreds of
+# small models: on a CPU that compiling, not the running, takes most of JAX's
+# time. XLA's backend optimizations change no result these tests check
+# (shapes, finiteness, seeded equalities on one backend, tolerances), and
+# without them JAX's suite runs in about half the time. Set before Keras
+# imports JAX; a user's own XLA_FLAGS are kept.
+if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "")
+        + " --xla_backend_optimization_level=0"
+        + " --xla_llvm_disable_expensive_passes=true"
+    ).strip()
 
-import keras_ganinit
+# Under pytest-xdist (pyproject.toml runs two workers), each worker computes
+# on one thread: the models are tiny, and two workers that each spread over
+# every core only contend for them. Set before the backends are imported.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for variable in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        os.environ.setdefault(variable, "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    if "intra_op_parallelism_threads" not in os.environ["XLA_FLAGS"]:
+        os.environ["XLA_FLAGS"] += (
+            " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        )
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+from helpers import dense_extractor  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+
+import keras_ganinit  # noqa: E402
 
 
 def pytest_addoption(parser):

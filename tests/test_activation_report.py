@@ -209,7 +209,7 @@ def test_branches_merges_depthwise_and_nested_models(digit_images):
     assert row["output_std"] == pytest.approx(expected, rel=1e-4)
     # A 2-unit squeeze-excite on pooled digits is often dead at init (the
     # pooled features barely vary); the rest of the model is healthy.
-    assert report.check(ignore=lambda row: row["layer"].startswith("se_"))
+    assert report.check(exclude=lambda row: row["layer"].startswith("se_"))
 
 
 def test_a_he_initialized_relu_mlp_is_healthy(standardized):
@@ -294,12 +294,12 @@ def test_ignore_skips_layers_meant_to_be_that_way(standardized):
     report = activation_report(model, standardized)
     with pytest.raises(ValueError, match="vanishing"):
         report.check()
-    assert report.check(ignore=[last.name]) is report
-    assert report.check(ignore=last.name) is report
-    assert report.check(ignore=lambda row: row["layer"] == last.name) is report
+    assert report.check(exclude=[last.name]) is report
+    assert report.check(exclude=last.name) is report
+    assert report.check(exclude=lambda row: row["layer"] == last.name) is report
     assert report.check(min_std=0.0) is report
     with pytest.raises(ValueError, match="not layers of this report"):
-        report.check(ignore=["no_such_layer"])
+        report.check(exclude=["no_such_layer"])
     with pytest.raises(ValueError, match="max_dead must be a fraction"):
         report.check(max_dead=2)
     with pytest.raises(ValueError, match="min_std < max_std"):
@@ -392,7 +392,7 @@ def test_bad_inputs_are_explained(digits):
         activation_report(model, x.reshape(-1, 8, 8))
     broken = x.copy()
     broken[3, 5] = np.nan
-    with pytest.raises(ValueError, match="x_batch holds 1 non-finite.*Drop or impute"):
+    with pytest.raises(ValueError, match="x holds 1 non-finite.*Drop or impute"):
         activation_report(model, broken)
     with pytest.raises(ValueError, match="margin must be"):
         activation_report(model, x, margin=0.7)

@@ -123,8 +123,20 @@ def test_a_conv2d_model_saves_and_loads_with_identical_outputs(tmp_path):
         ({"gain": 0.0}, None, None, ValueError, r"finite number > 0.*gain=0.0"),
         ({"gain": math.inf}, None, None, ValueError, r"finite number > 0.*gain=inf"),
         ({"gain": "1"}, None, None, TypeError, r"gain must be a number.*'1'.*gain=1"),
-        ({"seed": 1.5}, None, None, TypeError, r"integer or None.*1\.5.*seed=0"),
-        ({"seed": True}, None, None, TypeError, r"integer or None.*True"),
+        (
+            {"seed": 1.5},
+            None,
+            None,
+            TypeError,
+            r"integer, None or a keras.random.SeedGenerator.*1\.5.*seed=0",
+        ),
+        (
+            {"seed": True},
+            None,
+            None,
+            TypeError,
+            r"integer, None or a keras.random.SeedGenerator.*True",
+        ),
     ],
 )
 def test_errors_say_what_was_wrong_and_what_to_do(kwargs, shape, dtype, error, match):

@@ -186,7 +186,14 @@ Y = np.array([0, 1, 2, 0, 1, 2])
         (None, X, Y, {"batch_size": 2.5}, ValueError, r"batch_size must be an int"),
         (None, X, Y, {"l2": -1e-4}, ValueError, r"l2 must be a number >= 0"),
         (None, X, Y, {"learning_rate": 0}, ValueError, r"learning_rate must be"),
-        (None, X, Y, {"seed": 1.5}, TypeError, r"seed must be an integer or None"),
+        (
+            None,
+            X,
+            Y,
+            {"seed": 1.5},
+            TypeError,
+            r"seed must be an integer, None or a keras.random.SeedGenerator",
+        ),
         (None, X, Y, {"validation_data": X}, ValueError, r"must be a pair"),
         (
             None,

@@ -34,7 +34,7 @@ _np = keras.ops.convert_to_numpy
 if os.environ.get("KERAS_GANINIT_RUN_LARGE") == "1":
     _EXAMPLES_SHARE = 1.0
 else:
-    _EXAMPLES_SHARE = 0.15 if keras.backend.backend() == "jax" else 0.4
+    _EXAMPLES_SHARE = 0.15 if keras.backend.backend() == "jax" else 0.25
 
 
 def _settings(max_examples, cheap=False):

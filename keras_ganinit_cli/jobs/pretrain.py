@@ -5,12 +5,12 @@ import warnings
 
 import keras
 
-from keras_ganinit._src.calibration.calibrate import SAMPLES
 from keras_ganinit._src.pretraining import gan_init_model
 
 # Without --steps or --epochs: GanInitModel.fit's own default budget.
 from keras_ganinit._src.pretraining.defaults import DEFAULT_STEPS
 from keras_ganinit._src.transfer.source import snapshot_of_model
+from keras_ganinit._src.utils.data import SAMPLES
 from keras_ganinit_cli import outputs
 from keras_ganinit_cli.errors import CliError, print_warning
 from keras_ganinit_cli.jobs import data, models

@@ -4,7 +4,8 @@ import warnings
 
 import keras
 
-from keras_ganinit._src.calibration.calibrate import SAMPLES, calibrate, sample_batch
+from keras_ganinit._src.calibration.calibrate import calibrate
+from keras_ganinit._src.utils.data import samples_fit_got
 
 
 def calibrate_after_fit(extractor, x, target_std):
@@ -18,12 +19,12 @@ def calibrate_after_fit(extractor, x, target_std):
         Whether the extractor was calibrated.
     """
     _warn_if_calibrating_a_local_shard()
-    batch = sample_batch(x, SAMPLES)
+    batch = samples_fit_got(x, extractor)
     if batch is None:
         warnings.warn(
             f"GanInitModel could not take a batch from the {type(x).__name__} "
             f"given to fit(), so the extractor was not calibrated. Call "
-            f"gan.calibrate(x_batch) with a few hundred real samples before "
+            f"gan.calibrate(x) with a few hundred real samples before "
             f"saving.",
             UserWarning,
             stacklevel=3,
@@ -59,7 +60,7 @@ def _warn_if_calibrating_a_local_shard():
         warnings.warn(
             "GanInitModel is calibrating on this process's own data "
             "(auto_shard_dataset=False): each process would end with other "
-            "weights. Pass calibration=False, then call gan.calibrate(x_batch) "
+            "weights. Pass calibration=False, then call gan.calibrate(x) "
             "with the same batch on every process (docs/distributed.md).",
             UserWarning,
             stacklevel=4,

@@ -10,10 +10,12 @@ import numpy as np
 
 from keras_ganinit._src.calibration import looks_linear as _looks_linear
 from keras_ganinit._src.calibration.report import CalibrationReport
-from keras_ganinit._src.calibration.rescaling import run_rescaling
+from keras_ganinit._src.calibration.rescaling import all_or_nothing, run_rescaling
 from keras_ganinit._src.diagnostics.statistics import measure
+from keras_ganinit._src.graph.activations import applied_activations
 from keras_ganinit._src.graph.layers import (
     DEPTHWISE,
+    excluded,
     extractor_of,
     kernel_layers,
     rescales_its_input,
@@ -21,14 +23,14 @@ from keras_ganinit._src.graph.layers import (
 )
 from keras_ganinit._src.utils import arrays
 from keras_ganinit._src.utils.checks import (
+    Seed,
     check_flag,
     check_seed,
+    check_verbose,
     is_number,
-    positive_int,
+    seed_value,
 )
-
-# How many samples calibration measures by default (and after `fit`).
-SAMPLES = 512
+from keras_ganinit._src.utils.data import SAMPLES, sample_batch
 
 
 def nearest_orthogonal(kernel):
@@ -53,28 +55,37 @@ def nearest_orthogonal(kernel):
     return polar.reshape(kernel.shape).astype("float32")
 
 
-# Output std that calibration gives a layer, by its activation: tanh's slope
-# falls off beyond |x| = 1, and a smaller target kept more of its units in
-# the linear range (docs/benchmarks.md has the measurement). Every other
+# Output std that calibration gives a layer, by the activation its output
+# gets (fused, or an activation layer right after it): tanh's slope falls
+# off beyond |x| = 1, and a smaller target kept more of its units in the
+# linear range (docs/benchmarks.md has the measurement). Every other
 # activation gets the LSUV standard, 1.
 TARGET_STD = {"tanh": 0.5}
 
 
-def target_std_of(layer):
-    """The output standard deviation calibration gives `layer`."""
-    name = getattr(getattr(layer, "activation", None), "__name__", "")
-    return TARGET_STD.get(name, 1.0)
+def default_targets(model):
+    """The target std of each layer of `model`, by the activation it gets."""
+    applied = applied_activations(model)
+    return lambda layer: TARGET_STD.get(applied.get(layer, "linear"), 1.0)
 
 
 def check_target(target):
     """`target` if None or a number > 0, else a ValueError saying what to pass."""
     if target is None or (is_number(target) and np.isfinite(target) and target > 0):
         return None if target is None else float(target)
-    raise ValueError(
+    wanted = (
         f"calibration_target_std must be None (output std 1 for every layer, "
         f"0.5 for tanh layers) or a number > 0 for every layer, but got "
-        f"{target!r}. Pass 1.0 to give tanh layers unit output std too."
+        f"{target!r}."
     )
+    if callable(target):
+        raise TypeError(
+            f"{wanted} A function is not taken here: GanInitModel saves its "
+            f"arguments in its config, which holds no code. Pass "
+            f"calibration=False, then keras_ganinit.calibrate(gan, x, "
+            f"target_std=your_function) after fit."
+        )
+    raise ValueError(f"{wanted} Pass 1.0 to give tanh layers unit output std too.")
 
 
 def calibrate(
@@ -83,10 +94,10 @@ def calibrate(
     target_std: "float | Callable[[keras.layers.Layer], float] | None" = None,
     exclude: Any = (),
     samples: int | None = SAMPLES,
-    verbose: bool = False,
+    verbose: int | str = 0,
     *,
     looks_linear: bool = False,
-    seed: int | None = None,
+    seed: Seed = None,
     warn_unscaled: bool = True,
 ) -> CalibrationReport:
     """Calibrates a model's kernels on data: orthogonal, unit variance, centred.
@@ -135,23 +146,24 @@ def calibrate(
     Args:
         model: a built `keras.Model` (Sequential or functional, nested
             models included) or a `GanInitModel`.
-        x: real input samples: a NumPy array or tensor, a
-            `tf.data.Dataset` or a `keras.utils.PyDataset` (its first
-            batches).
+        x: real input samples: a NumPy array or tensor, a batched
+            `tf.data.Dataset`, a `keras.utils.PyDataset` or a generator of
+            batches (its first `samples` samples; batches may be `(x, y)`).
         target_std: the output standard deviation each layer gets: None
             (the default) for 1, or 0.5 for tanh layers (whose slope falls
             off beyond 1); a number > 0 for every layer; or a function of
             the layer that returns one.
-        exclude: layers to leave exactly as they are: a name, a list of
-            names, or a function of the layer that returns True. For
-            example the classifier's head, `exclude="head"`.
+        exclude: layers to leave exactly as they are: a layer or its name,
+            a list of them, or a function of the layer that returns True.
+            For example the classifier's head, `exclude="head"`.
         samples: how many of the first samples of `x` to measure (None: all
             of an array).
-        verbose: print the report.
+        verbose: 0 (silent) or 1 (print the report), as Keras's levels.
         looks_linear: give the layers that can take one a looks-linear
             kernel first (see above).
-        seed: an integer to make the looks-linear kernels reproducible, or
-            None to draw them from NumPy's global generator (which
+        seed: an integer to make the looks-linear kernels reproducible, a
+            `keras.random.SeedGenerator` (one draw from it), or None to draw
+            them from NumPy's global generator (which
             `keras.utils.set_random_seed` seeds).
         warn_unscaled: warn when `x` looks unscaled (integers, or values
             beyond 100 in magnitude) and the model does not rescale its
@@ -192,15 +204,25 @@ def calibrate(
             f"Model {model.name!r} has no layer with a kernel (Dense, Conv...) "
             f"for calibrate() to calibrate."
         )
-    skip = _excluded(layers, exclude)
-    goal = _goal(target_std)
+    skip = excluded(exclude, layers, "calibrate()")
+    goal = target_function(target_std, model)
+    applied = applied_activations(model)
+    verbose = check_verbose(verbose, "calibrate()")
     looks_linear = check_flag(
         looks_linear,
         "looks_linear",
         "Pass True for a looks-linear start of the ReLU/GELU layers of an "
         "untrained model.",
     )
+    warn_unscaled = check_flag(
+        warn_unscaled,
+        "warn_unscaled",
+        "Pass False when the inputs are scaled on purpose as they are.",
+    )
     seed = check_seed(seed, "calibrate()'s ", "reproducible looks-linear kernels")
+    batch = sample_batch(x, samples, "calibrate()", model)
+    if warn_unscaled and not rescales_its_input(model):
+        arrays.warn_if_unscaled(batch, "calibrate()")
     forms = _looks_linear.plan(model, skip) if looks_linear else {}
     if looks_linear and not forms:
         warnings.warn(
@@ -212,18 +234,7 @@ def calibrate(
             UserWarning,
             stacklevel=2,
         )
-    if samples is not None:
-        samples = positive_int(samples, "samples", "how many samples to measure")
-    batch = sample_batch(x, samples)
-    if batch is None:
-        raise TypeError(
-            f"calibrate() takes a NumPy array or tensor of input samples (or a "
-            f"tf.data.Dataset or PyDataset), but got {type(x).__name__}. Pass "
-            f"a few hundred real samples, e.g. x_train[:512]."
-        )
-    arrays.check_samples(batch, "x", 2, who="calibrate()")
-    if warn_unscaled and not rescales_its_input(model):
-        arrays.warn_if_unscaled(batch, "calibrate()")
+    seed = seed_value(seed)
     before, count, _ = measure(model, batch, batch_statistics=False)
     _calibrate_in_place(model, batch, goal, skip, forms, seed)
     after, _, _ = measure(model, batch, batch_statistics=False)
@@ -232,7 +243,7 @@ def calibrate(
         {
             "layer": layer.name,
             "class": type(layer).__name__,
-            "activation": r["activation"],
+            "activation": applied.get(layer, r["activation"]),
             "target_std": None if layer in skip else float(goal(layer)),
             "kernel": _kernel_start(layer, skip, forms),
             "std_before": r["pre_activation_std"],
@@ -252,34 +263,19 @@ def calibrate(
     return report
 
 
-def _goal(target_std):
-    """The target as a function of the layer."""
+def target_function(target_std, model, who="calibrate()"):
+    """`target_std=` checked, as a function of the layer (calibrate, lsuv)."""
     if target_std is None:
-        return target_std_of
+        return default_targets(model)
     if callable(target_std):
         return target_std
     if not (is_number(target_std) and np.isfinite(target_std) and target_std > 0):
         raise ValueError(
-            f"target_std must be None (1, or 0.5 for tanh layers), a number > 0 "
-            f"or a function of the layer returning one, but got {target_std!r}."
+            f"{who}'s target_std must be None (1, or 0.5 for tanh layers), a "
+            f"finite number > 0, or a function of the layer returning one, but "
+            f"got {target_std!r}. Pass e.g. target_std=1.0."
         )
     return lambda layer: float(target_std)
-
-
-def _excluded(layers, exclude):
-    """The layers `exclude` names, checked: a list of layer objects."""
-    if callable(exclude):
-        return [layer for layer in layers if exclude(layer)]
-    names = [exclude] if isinstance(exclude, str) else list(exclude or ())
-    known = {layer.name for layer in layers}
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        shown = ", ".join(sorted(known)[:12]) + (", ..." if len(known) > 12 else "")
-        raise ValueError(
-            f"exclude= names {unknown}, which are not layers with a kernel in "
-            f"this model. Its layers with a kernel: {shown}."
-        )
-    return [layer for layer in layers if layer.name in names]
 
 
 def _kernel_start(layer, skip, forms):
@@ -293,13 +289,8 @@ def _kernel_start(layer, skip, forms):
 
 def _calibrate_in_place(model, batch, goal, skip, forms=None, seed=None):
     """Orthogonalizes, then rescales and centres; restores everything on error."""
-    arrays.check_variables_finite(model.variables, f"The model {model.name!r}")
-    saved = [
-        (variable, np.array(keras.ops.convert_to_numpy(variable)))
-        for variable in model.variables
-    ]
     forms = forms or {}
-    try:
+    with all_or_nothing(model, "Calibrating"):
         _looks_linear.assign(forms, seed)
         for layer in kernel_layers(model):
             if isinstance(layer, DEPTHWISE) or layer in skip or layer in forms:
@@ -317,47 +308,3 @@ def _calibrate_in_place(model, batch, goal, skip, forms=None, seed=None):
             tolerance=0.02,
             max_iterations=10,
         )
-        arrays.check_variables_finite(
-            model.variables,
-            f"Calibrating {model.name!r} gave a model that",
-            "The batch's values may be too large for float32: scale the "
-            "inputs to about unit range.",
-        )
-    except BaseException as error:
-        for variable, value in saved:
-            variable.assign(value)
-        if isinstance(error, ValueError):
-            raise ValueError(f"{error} No weight of the model was changed.") from error
-        raise
-
-
-def sample_batch(x, size):
-    """Up to `size` input samples from `x` (None: all of an array), or None."""
-    if isinstance(x, (list, tuple)):
-        try:
-            x = np.asarray(x, dtype="float32")
-        except (TypeError, ValueError):
-            return None
-    if size is None and not hasattr(x, "shape"):
-        size = SAMPLES  # a dataset: its first batches
-    if isinstance(x, keras.utils.PyDataset):
-        parts, count = [], 0
-        for index in range(len(x)):
-            part = keras.utils.unpack_x_y_sample_weight(x[index])[0]
-            parts.append(keras.ops.convert_to_numpy(part))
-            count += len(parts[-1])
-            if count >= size:
-                break
-        return np.concatenate(parts)[:size] if parts else None
-    if hasattr(x, "take") and hasattr(x, "element_spec"):  # a tf.data.Dataset
-        parts, count = [], 0
-        for element in x:
-            part = element[0] if isinstance(element, (tuple, list)) else element
-            parts.append(np.asarray(part))
-            count += len(parts[-1])
-            if count >= size:
-                break
-        return np.concatenate(parts)[:size] if parts else None
-    if hasattr(x, "shape") and hasattr(x, "__getitem__"):
-        return keras.ops.convert_to_numpy(x[:size])
-    return None

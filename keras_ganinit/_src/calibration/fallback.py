@@ -5,8 +5,9 @@ import warnings
 import keras
 import numpy as np
 
-from keras_ganinit._src.calibration.calibrate import SAMPLES, calibrate, sample_batch
+from keras_ganinit._src.calibration.calibrate import calibrate
 from keras_ganinit._src.diagnostics.statistics import effective_rank
+from keras_ganinit._src.utils.data import samples_fit_got
 
 # Pretrained features whose effective rank falls below this share of the
 # calibrated start's are a collapse, not a representation (docs/pretraining.md,
@@ -36,7 +37,7 @@ def fall_back_if_collapsed(extractor, start, x, target_std):
         (whether it fell back, the pretrained features' effective rank, the
         calibrated start's), or None when no batch can be taken from `x`.
     """
-    batch = sample_batch(x, SAMPLES)
+    batch = samples_fit_got(x, extractor)
     if batch is None:
         return None
     pretrained = values_of(extractor)

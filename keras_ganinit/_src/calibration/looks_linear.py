@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from keras_ganinit._src.graph import graph as _graph
+from keras_ganinit._src.graph.activations import activation_name, is_activation_layer
 from keras_ganinit._src.graph.layers import leaf_layers
 from keras_ganinit._src.initializers.looks_linear import LooksLinear
 
@@ -61,17 +62,9 @@ PRE, MIRRORED = "pre-activation", "mirrored"
 FIRST, INNER, LAST = "looks-linear", "looks-linear, mirrored input", "looks-linear end"
 
 
-def _activation_name(function):
-    return getattr(function, "__name__", "")
-
-
 def _mirroring_activation_layer(layer):
     """Whether `layer` is an activation layer that `MIRRORING` covers."""
-    if isinstance(layer, keras.layers.Activation):
-        return _activation_name(layer.activation) in MIRRORING
-    if isinstance(layer, keras.layers.ReLU):
-        return layer.max_value is None and float(layer.threshold) == 0.0
-    return isinstance(layer, keras.layers.LeakyReLU)
+    return is_activation_layer(layer) and activation_name(layer) in MIRRORING
 
 
 def _kernel_layer(layer):
@@ -113,13 +106,30 @@ def plan(model, skip=()):
 
     `form` is FIRST (`[N, -N]`), INNER (`[[M, -M], [-M, M]]`) or LAST
     (`[M; -M]`: a layer that takes a mirrored input and ends the stretch).
+
+    A layer called more than once (shared) has one kernel for all its calls:
+    it gets a form only if every call asks for the same one. Otherwise it is
+    planned again as a layer that takes none (an orthogonal kernel, its
+    output not mirrored), until no call disagrees, so no call of a shared
+    layer ever reads a plain input with a mirrored-input kernel.
     """
-    forms = {}
-    _plan_into(model, {id(layer) for layer in skip}, forms)
-    return forms
+    barriers = {id(layer) for layer in skip}
+    while True:
+        asked = {}
+        _plan_into(model, barriers, asked)
+        split = [layer for layer, wanted in asked.items() if len(wanted) > 1]
+        if not split:
+            break
+        barriers |= {id(layer) for layer in split}
+    return {
+        layer: next(iter(wanted))
+        for layer, wanted in asked.items()
+        if next(iter(wanted)) is not None
+    }
 
 
 def _plan_into(model, skip, forms):
+    """Adds {layer: the set of forms its calls ask for (None: no form)}."""
     calls, consumers = _calls(model)
     state = {}
     for operation, inputs, outputs in calls:
@@ -131,7 +141,7 @@ def _plan_into(model, skip, forms):
         if _kernel_layer(operation) and id(operation) not in skip:
             mirrored_in = held == MIRRORED and operation.kernel.shape[-2] % 2 == 0
             even = operation.kernel.shape[-1] % 2 == 0
-            activation = _activation_name(getattr(operation, "activation", None))
+            activation = activation_name(operation)
             users = consumers.get(outputs[0], []) if len(outputs) == 1 else []
             if even and activation in MIRRORING:
                 out = MIRRORED
@@ -142,10 +152,12 @@ def _plan_into(model, skip, forms):
                 and _mirroring_activation_layer(users[0])
             ):
                 out = PRE
+            form = None
             if out is not None:
-                forms[operation] = INNER if mirrored_in else FIRST
+                form = INNER if mirrored_in else FIRST
             elif mirrored_in:
-                forms[operation] = LAST
+                form = LAST
+            forms.setdefault(operation, set()).add(form)
         elif _mirroring_activation_layer(operation):
             out = MIRRORED if held == PRE else None
         elif isinstance(operation, PASS_THROUGH):

@@ -6,20 +6,32 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_ganinit._src.calibration.rescaling import run_rescaling
+from keras_ganinit._src.calibration.calibrate import target_function
+from keras_ganinit._src.calibration.rescaling import all_or_nothing, run_rescaling
 from keras_ganinit._src.diagnostics.activation_report import activation_report
 from keras_ganinit._src.diagnostics.compare_reports import print_before_after
-from keras_ganinit._src.graph.layers import kernel_layers
+from keras_ganinit._src.graph.layers import excluded, kernel_layers
+from keras_ganinit._src.utils.checks import (
+    check_flag,
+    check_verbose,
+    positive_int,
+    positive_number,
+)
+from keras_ganinit._src.utils.data import SAMPLES, sample_batch
+from keras_ganinit._src.utils.deprecation import renamed_arguments
 
 
+@renamed_arguments(x_batch="x")
 def lsuv(
     model: keras.Model,
-    x_batch: Any,
-    target_std: float | Callable[[keras.layers.Layer], float] = 1.0,
+    x: Any,
+    target_std: "float | Callable[[keras.layers.Layer], float] | None" = 1.0,
     tolerance: float = 0.02,
     max_iterations: int = 10,
     center: bool = False,
-    verbose: bool = False,
+    verbose: int | str = 0,
+    exclude: Any = (),
+    samples: int | None = SAMPLES,
 ) -> keras.Model:
     """Rescales each kernel layer so its output has unit variance on a batch.
 
@@ -29,7 +41,7 @@ def lsuv(
     Dense or Conv layer's kernel (a separable convolution's pointwise kernel,
     a depthwise convolution's depthwise kernel) is divided by the standard
     deviation of its output (before its activation) on the inputs it gets
-    from `x_batch`, repeated until that standard deviation is within
+    from `x`, repeated until that standard deviation is within
     `tolerance` of `target_std`. Each layer is rescaled once, in one pass
     through the model, after every layer before it. The kernels' directions
     are kept; only their scale changes. Combined with `Orthogonal` kernels it
@@ -37,7 +49,7 @@ def lsuv(
 
     With `center=True`, each layer's bias is also shifted so that every output
     unit (channel, for Conv: the axis its `data_format` names) has zero mean
-    on `x_batch`, and the standard deviation is taken of those centered
+    on `x`, and the standard deviation is taken of those centered
     outputs: the data-dependent initialization of Salimans & Kingma (weight
     normalization, 2016) at the scale of a whole layer. Layers built with
     `use_bias=False` are rescaled but not centered.
@@ -48,14 +60,23 @@ def lsuv(
     Args:
         model: a built `keras.Model` (Sequential or functional) whose Dense and
             Conv layers have a `kernel` and an `activation`.
-        x_batch: a batch of real inputs, a few hundred samples.
-        target_std: the output standard deviation to reach: a number, or a
-            function of the layer that returns one (a target per layer).
+        x: real input samples, in any form `calibrate` takes (an array, a
+            batched dataset, a generator of batches); its first `samples`
+            are used. (`x_batch=`, its name before 0.3.0, is deprecated.)
+        target_std: the output standard deviation to reach: a number (1.0,
+            LSUV's unit variance, by default), a function of the layer that
+            returns one, or None for `calibrate`'s targets (1, or 0.5 for
+            layers whose output goes through tanh).
         tolerance: how close to `target_std` is close enough.
         max_iterations: rescaling passes per layer at most.
         center: also shift each layer's bias so its outputs have zero mean.
-        verbose: print the model's activation statistics on `x_batch` before
-            and after, side by side (`keras_ganinit.activation_report`).
+        verbose: 0 (silent) or 1: print the model's activation statistics
+            on `x` before and after, side by side
+            (`keras_ganinit.activation_report`).
+        exclude: layers to leave exactly as they are: a layer or its name,
+            a list of them, or a function of the layer that returns True.
+        samples: how many of the first samples of `x` to measure (None:
+            all of an array).
 
     Returns:
         The same model.
@@ -84,18 +105,32 @@ def lsuv(
         raise ValueError(
             f"Model {model.name!r} has no layer with a kernel for lsuv() to rescale."
         )
-    target_of = target_std if callable(target_std) else (lambda layer: target_std)
-    x_batch = keras.ops.convert_to_tensor(np.asarray(x_batch, dtype="float32"))
-    before = activation_report(model, x_batch) if verbose else None
-    run_rescaling(
-        model,
-        x_batch,
-        target_of,
-        center=center,
-        refresh=False,
-        tolerance=tolerance,
-        max_iterations=max_iterations,
+    target_of = target_function(target_std, model, "lsuv()")
+    tolerance = positive_number(
+        tolerance, "tolerance", "how close to target_std is close enough"
     )
+    max_iterations = positive_int(
+        max_iterations, "max_iterations", "rescaling passes per layer at most"
+    )
+    center = check_flag(
+        center, "center", "Pass True to also centre each layer's outputs."
+    )
+    verbose = check_verbose(verbose, "lsuv()")
+    skip = excluded(exclude, kernel_layers(model), "lsuv()")
+    batch = sample_batch(x, samples, "lsuv()", model)
+    batch = keras.ops.convert_to_tensor(np.asarray(batch, dtype="float32"))
+    before = activation_report(model, batch) if verbose else None
+    with all_or_nothing(model, "lsuv()"):
+        run_rescaling(
+            model,
+            batch,
+            target_of,
+            center=center,
+            refresh=False,
+            skip=skip,
+            tolerance=tolerance,
+            max_iterations=max_iterations,
+        )
     if verbose:
-        print_before_after(before, activation_report(model, x_batch), "lsuv()")
+        print_before_after(before, activation_report(model, batch), "lsuv()")
     return model

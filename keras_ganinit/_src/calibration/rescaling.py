@@ -1,5 +1,6 @@
 """The rescaling pass that `lsuv` and `calibrate` share: one layer at a time."""
 
+import contextlib
 import warnings
 
 import keras
@@ -8,7 +9,37 @@ import numpy as np
 from keras_ganinit._src.graph import graph as _graph
 from keras_ganinit._src.graph import probe as _probe
 from keras_ganinit._src.graph.layers import scale_variable
+from keras_ganinit._src.utils import arrays
 from keras_ganinit._src.utils.checks import is_number
+
+
+@contextlib.contextmanager
+def all_or_nothing(model, who):
+    """Puts every variable of `model` back if the block raises.
+
+    A model with NaN or inf weights is refused first; one left with them at
+    the end is put back and refused too. A ValueError says that nothing was
+    changed.
+    """
+    arrays.check_variables_finite(model.variables, f"The model {model.name!r}")
+    saved = [
+        (variable, np.array(keras.ops.convert_to_numpy(variable)))
+        for variable in model.variables
+    ]
+    try:
+        yield
+        arrays.check_variables_finite(
+            model.variables,
+            f"{who} on {model.name!r} gave a model that",
+            "The batch's values may be too large for float32: scale the "
+            "inputs to about unit range.",
+        )
+    except BaseException as error:
+        for variable, value in saved:
+            variable.assign(value)
+        if isinstance(error, ValueError):
+            raise ValueError(f"{error} No weight of the model was changed.") from error
+        raise
 
 
 def pre_activation(layer, inputs):

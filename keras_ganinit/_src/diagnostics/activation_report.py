@@ -8,6 +8,8 @@ import keras
 from keras_ganinit._src.diagnostics.statistics import KEYS, measure
 from keras_ganinit._src.utils import plots as _plots
 from keras_ganinit._src.utils.checks import fraction, is_number
+from keras_ganinit._src.utils.data import SAMPLES, sample_batch
+from keras_ganinit._src.utils.deprecation import renamed_arguments
 from keras_ganinit._src.utils.tables import text_table
 
 ADVICE = {
@@ -90,30 +92,35 @@ class ActivationReport:
             f"samples\n{text_table(header, lines, left=3)}"
         )
 
+    @renamed_arguments(ignore="exclude")
     def problems(
         self,
         max_dead: float = 0.5,
         max_saturated: float = 0.5,
         min_std: float = 0.01,
         max_std: float = 100.0,
-        ignore: Any = (),
+        exclude: Any = (),
     ) -> list:
         """What `check` would complain about: a list of (kind, row, reason)."""
         _check_thresholds(max_dead, max_saturated, min_std, max_std)
         names = [r["layer"] for r in self.rows]
-        if callable(ignore):
-            ignore = {r["layer"] for r in self.rows if ignore(r)}
-        ignore = set([ignore] if isinstance(ignore, str) else ignore)
-        unknown = ignore - set(names)
+        if callable(exclude) and not isinstance(exclude, keras.layers.Layer):
+            exclude = {r["layer"] for r in self.rows if exclude(r)}
+        single = isinstance(exclude, (str, keras.layers.Layer))
+        exclude = {
+            item.name if isinstance(item, keras.layers.Layer) else item
+            for item in ([exclude] if single else exclude)
+        }
+        unknown = exclude - set(names)
         if unknown:
             raise ValueError(
-                f"ignore= names {sorted(unknown)}, which are not layers of this "
+                f"exclude= names {sorted(unknown)}, which are not layers of this "
                 f"report. Its layers are: {', '.join(names[:10])}"
                 f"{', ...' if len(names) > 10 else ''} (report.rows has them all)."
             )
         found = []
         for r in self.rows:
-            if r["layer"] in ignore:
+            if r["layer"] in exclude:
                 continue
             if not r["finite"]:
                 found.append(("non-finite", r, "its output holds NaN or inf"))
@@ -158,13 +165,14 @@ class ActivationReport:
                 )
         return found
 
+    @renamed_arguments(ignore="exclude")
     def check(
         self,
         max_dead: float = 0.5,
         max_saturated: float = 0.5,
         min_std: float = 0.01,
         max_std: float = 100.0,
-        ignore: Any = (),
+        exclude: Any = (),
     ) -> "ActivationReport":
         """Raises a ValueError if any layer is unhealthy; returns the report if not.
 
@@ -185,17 +193,18 @@ class ActivationReport:
             max_saturated: the largest healthy `saturated_fraction`.
             min_std: the smallest healthy `pre_activation_std`.
             max_std: the largest healthy `pre_activation_std`.
-            ignore: layers not to check: a name, a list of names, or a
-                function of a row that returns True for the rows to skip.
+            exclude: layers not to check: a layer or its name, a list of
+                them, or a function of a row that returns True for the rows
+                to skip (`ignore=`, its name before 0.3.0, is deprecated).
                 For layers small on purpose: an output layer initialized to
                 zeros, ConvNeXt's residual branches scaled by 1e-6
-                (`ignore=lambda row: "layer_scale" in row["layer"] or
+                (`exclude=lambda row: "layer_scale" in row["layer"] or
                 "identity" in row["layer"]`).
 
         Returns:
             This report, so that `activation_report(model, x).check()` chains.
         """
-        found = self.problems(max_dead, max_saturated, min_std, max_std, ignore)
+        found = self.problems(max_dead, max_saturated, min_std, max_std, exclude)
         if not found:
             return self
         lines = [
@@ -216,7 +225,7 @@ class ActivationReport:
                     *advice,
                     "Fix the first layer listed first: the layers after it "
                     "inherit its problem. If a layer is meant to be this way, "
-                    "pass check(ignore=[its name]) or a looser threshold.",
+                    "pass check(exclude=[its name]) or a looser threshold.",
                 ]
             )
         )
@@ -278,15 +287,17 @@ def _check_thresholds(max_dead, max_saturated, min_std, max_std):
         )
 
 
+@renamed_arguments(x_batch="x")
 def activation_report(
     model: keras.Model,
-    x_batch: Any,
+    x: Any,
     margin: float = 0.02,
     batch_statistics: bool = True,
+    samples: int | None = SAMPLES,
 ) -> ActivationReport:
     """Measures every layer's activations on a batch: is the init healthy?
 
-    Runs `model` once on `x_batch` in inference mode, one layer at a time
+    Runs `model` once on `x` in inference mode, one layer at a time
     (nested models, branches and shared layers included), and records, for
     each layer that has weights or applies an activation (Dense, Conv,
     BatchNormalization, Activation, ReLU...; not Flatten, pooling, Add,
@@ -320,8 +331,10 @@ def activation_report(
 
     Args:
         model: a built functional or Sequential `keras.Model`.
-        x_batch: a batch of its inputs (a few hundred samples; a list of
-            batches for a model with several inputs), without NaN or inf.
+        x: its inputs, without NaN or inf, in any form `calibrate` takes
+            (an array, a batched dataset, a generator of batches; a list of
+            arrays for a model with several inputs): a few hundred samples.
+            (`x_batch=`, its name before 0.3.0, is deprecated.)
         margin: how close to an activation's limit counts as saturated. At
             the default 0.02 a saturated tanh passes at most 4% of its
             largest gradient, a sigmoid at most 8%.
@@ -331,6 +344,8 @@ def activation_report(
             and 1, which normalize nothing), or with their moving statistics,
             as in inference (False: for a trained model). Either way the
             model's variables are left as they were.
+        samples: how many of the first samples of `x` to measure (None:
+            all of an array).
 
     Returns:
         An `ActivationReport`: `rows`, `str()`, `plot()`, `check()`.
@@ -348,5 +363,7 @@ def activation_report(
     >>> report.check() is report
     True
     """
-    rows, samples, normalized = measure(model, x_batch, margin, batch_statistics)
-    return ActivationReport(rows, model.name, samples, margin, normalized)
+    if isinstance(model, keras.Model) and model.built:
+        x = sample_batch(x, samples, "activation_report()", model)
+    rows, count, normalized = measure(model, x, margin, batch_statistics)
+    return ActivationReport(rows, model.name, count, margin, normalized)

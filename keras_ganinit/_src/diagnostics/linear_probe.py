@@ -15,11 +15,15 @@ import numpy as np
 
 from keras_ganinit._src.utils.arrays import as_array, non_finite_message
 from keras_ganinit._src.utils.checks import (
+    Seed,
     check_seed,
+    check_verbose,
     non_negative,
     positive_int,
     positive_number,
+    seed_value,
 )
+from keras_ganinit._src.utils.data import check_input_shape, take_samples
 
 # A feature whose std is below this fraction of the largest feature std is
 # treated as constant: it is centred but not blown up to unit variance.
@@ -79,15 +83,15 @@ class LinearProbeResult:
 def linear_probe(
     extractor: keras.Model,
     x: Any,
-    y: Any,
-    validation_data: tuple[Any, Any] | None = None,
+    y: Any = None,
+    validation_data: Any = None,
     *,
     epochs: int = 100,
     batch_size: int = 256,
     learning_rate: float = 0.01,
     l2: float = 1e-4,
     standardize: bool = True,
-    seed: int | None = None,
+    seed: Seed = None,
     verbose: int | str = 0,
 ) -> LinearProbeResult:
     """Trains a softmax layer on an extractor's frozen features: what did it learn?
@@ -121,12 +125,15 @@ def linear_probe(
 
     Args:
         extractor: a built `keras.Model` (a feature extractor).
-        x: its training inputs: a NumPy array or a tensor (a list of them for
-            a model with several inputs), without NaN or inf.
+        x: its training inputs, without NaN or inf: a NumPy array or a
+            tensor (a list of them for a model with several inputs), or a
+            batched `tf.data.Dataset`, `keras.utils.PyDataset` or generator
+            of `(x, y)` batches (then leave `y` out; every batch is read).
         y: their labels: integer class ids 0..K-1, 1-D (or shape (n, 1)), or
-            one-hot rows of shape (n, K).
-        validation_data: optional held-out `(x_val, y_val)`, in the same
-            forms. With it, `accuracy` is the validation accuracy.
+            one-hot rows of shape (n, K). None when `x` carries them.
+        validation_data: optional held-out `(x_val, y_val)`, or a dataset of
+            `(x, y)` batches, in the same forms. With it, `accuracy` is the
+            validation accuracy.
         epochs: passes over the training features.
         batch_size: samples per Adam step (and per `predict` batch); a
             `batch_size` of at least `len(x)` trains full-batch.
@@ -136,7 +143,8 @@ def linear_probe(
             added to the mean loss; 0 for none.
         standardize: whether to standardize the features (see above). Turn
             it off only to probe the raw scale on purpose.
-        seed: an integer for a reproducible batch order, or None.
+        seed: an integer for a reproducible batch order, None, or a
+            `keras.random.SeedGenerator` (one draw from it).
         verbose: 0 silent, 1 progress bar, 2 one line, for `predict` and
             `fit`.
 
@@ -177,12 +185,13 @@ def linear_probe(
     batch_size = positive_int(batch_size, "batch_size", "samples per step")
     learning_rate = positive_number(learning_rate, "learning_rate")
     l2 = non_negative(l2, "l2", "the L2 penalty on the probe's kernel; 0 for none")
-    seed = check_seed(seed)
+    seed = seed_value(check_seed(seed))
+    verbose = check_verbose(verbose, "linear_probe()")
 
-    x, y = _samples(x, y, "x", "y")
+    x, y = _samples(extractor, x, y, "x", "y")
     validating = validation_data is not None
     if validating:
-        x_val, y_val = _validation(validation_data)
+        x_val, y_val = _validation(extractor, validation_data)
     classes = np.unique(y[0])
     if len(classes) < 2:
         raise ValueError(
@@ -309,8 +318,16 @@ def _features(extractor, x, name, batch_size, verbose):
     return features
 
 
-def _validation(validation_data):
+def _validation(extractor, validation_data):
     """(x_val, (class ids, one-hot width)) from a checked `validation_data`."""
+    if (
+        not isinstance(validation_data, (tuple, list))
+        and as_array(validation_data) is None
+    ):
+        try:  # a dataset of (x, y) batches
+            return _samples(extractor, validation_data, None, "x_val", "y_val")
+        except TypeError:
+            pass
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         size = (
             f" of length {len(validation_data)}"
@@ -323,7 +340,7 @@ def _validation(validation_data):
             f"Pass validation_data=(x_val, y_val) (sample weights are not "
             f"supported), or leave it out to measure on the training samples."
         )
-    x_val, y_val = _samples(*validation_data, "x_val", "y_val")
+    x_val, y_val = _samples(extractor, *validation_data, "x_val", "y_val")
     if not len(y_val[0]):
         raise ValueError(
             "validation_data holds no samples. Pass a non-empty (x_val, y_val), "
@@ -332,8 +349,17 @@ def _validation(validation_data):
     return x_val, y_val
 
 
-def _samples(x, y, x_name, y_name):
+def _samples(extractor, x, y, x_name, y_name):
     """(`x` as NumPy arrays, (class ids, one-hot width)), checked and matched."""
+    if y is None:
+        x, y = take_samples(
+            x, None, "linear_probe()", model=extractor, name=x_name, labels=True
+        )
+        if y is None:
+            raise ValueError(
+                f"{y_name} is None, and {x_name} carries no labels. Pass the "
+                f"labels as {y_name}=, or batches of ({x_name}, {y_name})."
+            )
     leaves = keras.tree.flatten(x)
     arrays = [as_array(leaf) for leaf in leaves]
     if not arrays or any(a is None or a.ndim == 0 for a in arrays):
@@ -341,8 +367,17 @@ def _samples(x, y, x_name, y_name):
             f"{x_name} must be a NumPy array or a tensor of samples (a list of "
             f"them for an extractor with several inputs), but got "
             f"{type(x).__name__}. The probe computes the features once and "
-            f"needs the labels beside them: convert a dataset to arrays first."
+            f"needs the labels beside them: pass arrays x and y, or a batched "
+            f"dataset or generator of (x, y) batches with y left out."
         )
+    inputs = keras.tree.flatten(extractor.inputs)
+    if len(inputs) != len(arrays):
+        raise ValueError(
+            f"The extractor {extractor.name!r} takes {len(inputs)} inputs, but "
+            f"{x_name} holds {len(arrays)} arrays. Pass one array per input."
+        )
+    for array, spec in zip(arrays, inputs, strict=True):
+        check_input_shape(array, extractor, x_name, spec)
     for array in arrays:
         message = non_finite_message(array, x_name)
         if message:

@@ -1,6 +1,6 @@
 """Per-layer activation statistics: what `activation_report` measures.
 
-`measure(model, x_batch, ...)` runs the model once, a layer at a time, and
+`measure(model, x, ...)` runs the model once, a layer at a time, and
 returns one row of plain numbers per reported layer; `ActivationReport`
 (activation_report.py) renders and judges them.
 """
@@ -9,9 +9,11 @@ import keras
 import numpy as np
 
 from keras_ganinit._src.graph import probe as _probe
+from keras_ganinit._src.graph.activations import activation_name
 from keras_ganinit._src.graph.layers import ACTIVATION_LAYERS, NORMALIZATIONS
 from keras_ganinit._src.utils.arrays import as_array, non_finite_message
 from keras_ganinit._src.utils.checks import is_number
+from keras_ganinit._src.utils.data import check_input_shape
 
 # Activations that output exact zeros for a whole half-line: a unit that is
 # zero on every sample gets no gradient ("dead").
@@ -38,26 +40,6 @@ KEYS = (
     "saturated_fraction",
     "finite",
 )
-
-
-def activation_name(layer):
-    """The name of the activation `layer` applies ("linear" if none)."""
-    if isinstance(layer, keras.layers.ReLU):
-        if layer.negative_slope:
-            return "leaky_relu"
-        return "relu6" if layer.max_value == 6 and not layer.threshold else "relu"
-    for classes, name in (
-        (keras.layers.LeakyReLU, "leaky_relu"),
-        (keras.layers.ELU, "elu"),
-        (keras.layers.PReLU, "prelu"),
-        (keras.layers.Softmax, "softmax"),
-    ):
-        if isinstance(layer, classes):
-            return name
-    function = getattr(layer, "activation", None)
-    if function is None:
-        return "linear"
-    return getattr(function, "__name__", type(function).__name__)
 
 
 def is_reported(layer):
@@ -105,8 +87,8 @@ def row(probe, margin):
         }
 
 
-def measure(model, x_batch, margin=0.02, batch_statistics=True):
-    """Runs `model` on `x_batch` and measures each reported layer.
+def measure(model, x, margin=0.02, batch_statistics=True):
+    """Runs `model` on `x` and measures each reported layer.
 
     Returns:
         (rows, samples, normalized): one dict per layer that has weights or
@@ -120,7 +102,7 @@ def measure(model, x_batch, margin=0.02, batch_statistics=True):
             f"margin must be a number with 0 <= margin < 0.5 (the distance to "
             f"an activation's limit that counts as saturated), but got {margin!r}."
         )
-    x = _batches(model, x_batch)
+    x = _batches(model, x)
     probes = _probe.layer_outputs(
         model, x, select=is_reported, batch_statistics=batch_statistics
     )
@@ -134,8 +116,8 @@ def measure(model, x_batch, margin=0.02, batch_statistics=True):
     return [row(probe, margin) for probe in probes], samples, normalized
 
 
-def _batches(model, x_batch):
-    """`x_batch` checked against `model`'s inputs, as a tensor (a list: several)."""
+def _batches(model, x):
+    """`x` checked against `model`'s inputs, as a tensor (a list: several)."""
     if not isinstance(model, keras.Model) or not model.built:
         raise TypeError(
             f"activation_report() needs a built keras.Model (a Sequential or "
@@ -153,18 +135,18 @@ def _batches(model, x_batch):
             f"keras.Input(shape) so that its layers can be run one by one."
         )
     several = len(inputs) > 1
-    given = list(x_batch) if several and isinstance(x_batch, (list, tuple)) else None
+    given = list(x) if several and isinstance(x, (list, tuple)) else None
     if several and (given is None or len(given) != len(inputs)):
         raise ValueError(
-            f"Model {model.name!r} has {len(inputs)} inputs, so x_batch must be "
+            f"Model {model.name!r} has {len(inputs)} inputs, so x must be "
             f"a list of {len(inputs)} arrays, one per input, but got "
-            f"{type(x_batch).__name__}"
+            f"{type(x).__name__}"
             + (f" of {len(given)}" if given is not None else "")
             + "."
         )
     batches = []
-    for i, (batch, spec) in enumerate(zip(given or [x_batch], inputs, strict=True)):
-        name = f"x_batch[{i}]" if several else "x_batch"
+    for i, (batch, spec) in enumerate(zip(given or [x], inputs, strict=True)):
+        name = f"x[{i}]" if several else "x"
         batches.append(_batch(model, batch, spec, name))
     return batches if several else batches[0]
 
@@ -190,17 +172,7 @@ def _batch(model, batch, spec, name):
             f"measures how each unit varies over the batch. Pass a few hundred "
             f"samples for stable fractions."
         )
-    expected = tuple(spec.shape[1:])
-    if array.ndim != len(expected) + 1 or any(
-        want is not None and want != got
-        for want, got in zip(expected, array.shape[1:], strict=False)
-    ):
-        shown = ", ".join("any" if d is None else str(d) for d in expected)
-        raise ValueError(
-            f"{name} has shape {array.shape}, but model {model.name!r} expects "
-            f"(samples, {shown}). Pass samples shaped like the model's input "
-            f"(reshape them, e.g. x.reshape(-1, {shown.replace('any', '-1')}))."
-        )
+    check_input_shape(array, model, name, spec)
     message = non_finite_message(array, name)
     if message:
         raise ValueError(

@@ -105,7 +105,8 @@ def redraw(model, seed):
             if "seed" not in config:
                 continue
             index += 1
-            config["seed"] = seed * 1000 + index
+            # Within 31 bits: JAX takes integer seeds as 32-bit values.
+            config["seed"] = (seed * 1000 + index) % (2**31 - 1)
             fresh = type(initializer).from_config(config)
             variable.assign(fresh(tuple(variable.shape), dtype=variable.dtype))
 
@@ -140,10 +141,62 @@ def extractor_of(model):
 
 
 def rescales_its_input(model):
-    """Whether `model` rescales its input itself, before its first kernel."""
+    """Whether `model` rescales its input itself, before its first kernel.
+
+    A model whose first weighted layer is an `Embedding` reads token ids,
+    which are integers on purpose: it counts as rescaling them.
+    """
     for layer in leaf_layers(model):
-        if isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization)):
+        if isinstance(
+            layer,
+            (
+                keras.layers.Rescaling,
+                keras.layers.Normalization,
+                keras.layers.Embedding,
+            ),
+        ):
             return True
         if layer.weights:
             return False
     return False
+
+
+def excluded(exclude, layers, who, what="layers with a kernel"):
+    """The layers among `layers` that an `exclude=` argument names.
+
+    `exclude` is a layer or a layer's name, a list of them, or a function
+    of the layer that returns True for the layers to leave out. A layer
+    object is matched as itself, a name as any layer of that name. Anything
+    that names none of `layers` is a ValueError that lists them.
+    """
+    if callable(exclude) and not isinstance(exclude, keras.layers.Layer):
+        return [layer for layer in layers if exclude(layer)]
+    single = isinstance(exclude, (str, keras.layers.Layer))
+    items = [exclude] if single else list(exclude or ())
+    unknown = []
+    for item in items:
+        if isinstance(item, keras.layers.Layer):
+            if not any(layer is item for layer in layers):
+                unknown.append(f"the layer {item.name!r}")
+        elif isinstance(item, str):
+            if not any(layer.name == item for layer in layers):
+                unknown.append(repr(item))
+        else:
+            raise TypeError(
+                f"{who}'s exclude= takes layers or layer names (or a function "
+                f"of the layer), but got {item!r} of type {type(item).__name__}."
+            )
+    if unknown:
+        known = sorted({layer.name for layer in layers})
+        shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+        raise ValueError(
+            f"{who}'s exclude= names [{', '.join(unknown)}], which "
+            f"{'is' if len(unknown) == 1 else 'are'} not among the {what} of "
+            f"this model: {shown or 'none'}. Pass layers of the model you "
+            f"called it on, or their names."
+        )
+    return [
+        layer
+        for layer in layers
+        if any(item is layer or item == layer.name for item in items)
+    ]

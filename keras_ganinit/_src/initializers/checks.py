@@ -4,6 +4,8 @@ import math
 import numbers
 
 import keras
+import numpy as np
+from keras import ops
 
 
 def check_gain(gain, who):
@@ -48,3 +50,35 @@ def check_dtype(dtype, who):
             f"dtype=None for keras.backend.floatx()."
         )
     return dtype
+
+
+def drawn_in_float32(draw, shape, dtype, gain, who):
+    """`draw(shape, "float32")` cast to `dtype`: every float dtype, always finite.
+
+    Keras's orthogonal draw runs a QR decomposition, which TensorFlow has no
+    kernel for in bfloat16 or float16, so kernels are drawn in float32 and
+    cast. A gain that would overflow float32 or `dtype` (an orthogonal
+    matrix's entries are at most 1, so the kernel's are at most `gain`) is
+    refused before drawing: no kernel with inf or NaN is ever returned.
+    """
+    largest = float(min(np.finfo("float32").max, _finfo_max(dtype)))
+    if gain > largest:
+        raise ValueError(
+            f"{who}'s gain={gain!r} does not fit dtype {dtype!r}: its kernels "
+            f"would hold inf (the largest {dtype} is {largest:.4g}, and the "
+            f"kernel's entries reach the gain). Pass a gain of about 1 (the "
+            f"signal-norm-preserving value), or a wider dtype."
+        )
+    kernel = ops.cast(draw(shape, "float32"), dtype)
+    if not bool(ops.all(ops.isfinite(ops.cast(kernel, "float32")))):
+        raise ValueError(
+            f"{who} drew a kernel with inf or NaN values for shape={shape}, "
+            f"dtype={dtype!r}, gain={gain!r}. Pass a smaller gain."
+        )
+    return kernel
+
+
+def _finfo_max(dtype):
+    if dtype == "bfloat16":
+        return 3.3895e38
+    return np.finfo(dtype).max

@@ -2,9 +2,14 @@
 
 import keras
 
-from keras_ganinit._src.initializers.checks import check_dtype, check_gain, check_shape
+from keras_ganinit._src.initializers.checks import (
+    check_dtype,
+    check_gain,
+    check_shape,
+    drawn_in_float32,
+)
 from keras_ganinit._src.initializers.taps import at_centre_tap
-from keras_ganinit._src.utils.checks import check_seed
+from keras_ganinit._src.utils.checks import Seed, check_seed, seed_config
 
 
 @keras.saving.register_keras_serializable(package="keras_ganinit")
@@ -35,9 +40,11 @@ class DeltaOrthogonal(keras.initializers.Initializer):
     Args:
         gain: A finite number > 0 that multiplies the orthogonal centre tap.
             `1.0` keeps the norm of a linear convolution's signal.
-        seed: An integer to make the kernel reproducible, or `None` for a
-            random draw made once per instance. Stored as given, so
-            `get_config()` returns it unchanged.
+        seed: An integer to make the kernel reproducible, `None` for a
+            random draw made once per instance, or a
+            `keras.random.SeedGenerator` (each call draws anew from it), as
+            Keras's own initializers take. Stored as given, so
+            `get_config()` returns it unchanged (a SeedGenerator serialized).
 
     Reference:
         Xiao, Bahri, Sohl-Dickstein, Schoenholz and Pennington, "Dynamical
@@ -63,19 +70,26 @@ class DeltaOrthogonal(keras.initializers.Initializer):
     (3, 3, 8, 8)
     """
 
-    def __init__(self, gain: float = 1.0, seed: int | None = None) -> None:
+    def __init__(self, gain: float = 1.0, seed: Seed = None) -> None:
         self.gain = check_gain(gain, "DeltaOrthogonal")
         self.seed = check_seed(seed, "DeltaOrthogonal's ", "a reproducible kernel")
         # Made once, so that an unseeded instance draws its seed once, as
         # Keras's own random initializers do.
-        self._orthogonal = keras.initializers.Orthogonal(gain=self.gain, seed=seed)
+        self._orthogonal = keras.initializers.Orthogonal(gain=self.gain, seed=self.seed)
 
     def __call__(self, shape, dtype=None):
         shape = check_shape(shape, "DeltaOrthogonal")
         dtype = check_dtype(dtype, "DeltaOrthogonal")
+        return drawn_in_float32(self._draw, shape, dtype, self.gain, "DeltaOrthogonal")
+
+    def _draw(self, shape, dtype):
         kernel_size, channels = shape[:-2], shape[-2:]
         centre = self._orthogonal(channels, dtype=dtype)
         return at_centre_tap(centre, kernel_size, dtype)
 
     def get_config(self):
-        return {**super().get_config(), "gain": self.gain, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "gain": self.gain,
+            "seed": seed_config(self.seed),
+        }

@@ -4,9 +4,14 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ganinit._src.initializers.checks import check_dtype, check_gain, check_shape
+from keras_ganinit._src.initializers.checks import (
+    check_dtype,
+    check_gain,
+    check_shape,
+    drawn_in_float32,
+)
 from keras_ganinit._src.initializers.taps import at_centre_tap
-from keras_ganinit._src.utils.checks import check_flag, check_seed
+from keras_ganinit._src.utils.checks import Seed, check_flag, check_seed, seed_config
 
 
 @keras.saving.register_keras_serializable(package="keras_ganinit")
@@ -68,8 +73,10 @@ class LooksLinear(keras.initializers.Initializer):
             `[z, -z]` for a looks-linear layer after it (True), or ends the
             looks-linear stretch (False).
         gain: a finite number > 0 that multiplies `M` or `N`.
-        seed: an integer to make the kernel reproducible, or `None` for a
-            random draw made once per instance.
+        seed: an integer to make the kernel reproducible, `None` for a
+            random draw made once per instance, or a
+            `keras.random.SeedGenerator` (each call draws anew from it), as
+            Keras's own initializers take.
 
     Reference:
         Balduzzi, Frean, Leary, Lewis, Ma and McWilliams, "The Shattered
@@ -104,7 +111,7 @@ class LooksLinear(keras.initializers.Initializer):
         mirrored_input: bool = False,
         mirrored_output: bool = True,
         gain: float = 1.0,
-        seed: int | None = None,
+        seed: Seed = None,
     ) -> None:
         self.mirrored_input = check_flag(
             mirrored_input,
@@ -124,12 +131,16 @@ class LooksLinear(keras.initializers.Initializer):
         self.seed = check_seed(seed, "LooksLinear's ", "a reproducible kernel")
         # Made once, so that an unseeded instance draws its seed once, as
         # Keras's own random initializers do.
-        self._orthogonal = keras.initializers.Orthogonal(gain=self.gain, seed=seed)
+        self._orthogonal = keras.initializers.Orthogonal(gain=self.gain, seed=self.seed)
 
     def __call__(self, shape, dtype=None):
         shape = check_shape(shape, "LooksLinear")
         dtype = check_dtype(dtype, "LooksLinear")
-        kernel_size, (channels, units) = shape[:-2], shape[-2:]
+        self._check_units(shape)
+        return drawn_in_float32(self._draw, shape, dtype, self.gain, "LooksLinear")
+
+    def _check_units(self, shape):
+        channels, units = shape[-2:]
         if units % 2 and self.mirrored_output:
             raise ValueError(
                 f"LooksLinear puts out mirrored pairs of units, so it needs an "
@@ -138,13 +149,7 @@ class LooksLinear(keras.initializers.Initializer):
                 f"filters, or pass mirrored_output=False if it ends the "
                 f"looks-linear stretch (e.g. a classifier's head)."
             )
-        if not self.mirrored_input:
-            fan_in = int(np.prod(shape[:-1]))
-            if not self.mirrored_output:
-                return ops.reshape(self._orthogonal((fan_in, units), dtype), shape)
-            half = self._orthogonal((fan_in, units // 2), dtype=dtype)
-            return ops.reshape(ops.concatenate([half, -half], axis=1), shape)
-        if channels % 2:
+        if self.mirrored_input and channels % 2:
             raise ValueError(
                 f"LooksLinear(mirrored_input=True) reads its input as mirrored "
                 f"pairs, so it needs an even number of input channels, but got "
@@ -152,6 +157,15 @@ class LooksLinear(keras.initializers.Initializer):
                 f"mirrored_input=False for a layer whose input is not a "
                 f"looks-linear layer's output."
             )
+
+    def _draw(self, shape, dtype):
+        kernel_size, (channels, units) = shape[:-2], shape[-2:]
+        if not self.mirrored_input:
+            fan_in = int(np.prod(shape[:-1]))
+            if not self.mirrored_output:
+                return ops.reshape(self._orthogonal((fan_in, units), dtype), shape)
+            half = self._orthogonal((fan_in, units // 2), dtype=dtype)
+            return ops.reshape(ops.concatenate([half, -half], axis=1), shape)
         if self.mirrored_output:
             m = self._orthogonal((channels // 2, units // 2), dtype=dtype)
             m = ops.concatenate([m, -m], axis=1)
@@ -166,5 +180,5 @@ class LooksLinear(keras.initializers.Initializer):
             "mirrored_input": self.mirrored_input,
             "mirrored_output": self.mirrored_output,
             "gain": self.gain,
-            "seed": self.seed,
+            "seed": seed_config(self.seed),
         }

@@ -5,11 +5,13 @@ import keras
 from keras_ganinit._src.graph.layers import redraw
 from keras_ganinit._src.mirror import tied as _tied
 from keras_ganinit._src.mirror.build import build_mirror
-from keras_ganinit._src.utils.checks import check_seed
+from keras_ganinit._src.utils.checks import Seed, check_seed, seed_value
 
 
 def mirror(
-    extractor: keras.Model, tied: bool = False, seed: int | None = None
+    extractor: keras.Model,
+    tied: bool = False,
+    seed: Seed = None,
 ) -> keras.Model:
     """Builds the decoder that runs `extractor`'s computation backwards.
 
@@ -28,7 +30,8 @@ def mirror(
             and owns only its biases (Dense and ungrouped convolutions;
             other layers keep their own kernels, with a warning).
         seed: an integer that makes the mirror's initial weights
-            reproducible; None draws them from Keras's global seed.
+            reproducible; None draws them from Keras's global seed; a
+            `keras.random.SeedGenerator` gives one integer draw.
 
     Returns:
         A `keras.Model` from the extractor's output shape to its input shape.
@@ -45,7 +48,7 @@ def mirror(
     >>> decoder = keras.Sequential([decoder, keras.layers.Activation("sigmoid")])
     >>> gan = keras_ganinit.GanInitModel(extractor, decoder=decoder)
     """
-    check_seed(seed)
+    seed = seed_value(check_seed(seed))
     decoder = build_mirror(extractor, tied=tied)
     _tied.attach(decoder, extractor)
     if seed is not None:

@@ -41,7 +41,15 @@ from keras_ganinit._src.transfer.gan_pretrained_initializer import (
     GanPretrainedInitializer,
 )
 from keras_ganinit._src.utils import arrays
-from keras_ganinit._src.utils.checks import check_flag, check_seed, non_negative
+from keras_ganinit._src.utils.checks import (
+    Seed,
+    check_flag,
+    check_seed,
+    non_negative,
+    seed_value,
+)
+from keras_ganinit._src.utils.data import SAMPLES
+from keras_ganinit._src.utils.deprecation import renamed_arguments
 
 
 @keras.saving.register_keras_serializable(package="keras_ganinit")
@@ -114,10 +122,12 @@ class GanInitModel(keras.Model):
             paper's adversarial-only form, kernels transferred as trained).
             Arguments you pass override it. docs/benchmarks.md compares them.
         seed: an integer that makes everything random this model creates
-            reproducible: the initial weights of the mirror and of the
-            default discriminator it builds, and the order in which
-            `fit(steps=...)` repeats small data. None draws them from Keras's
-            global seed (`keras.utils.set_random_seed`), as Keras layers do.
+            reproducible (a `keras.random.SeedGenerator` gives one integer
+            draw, which the model's config then holds): the initial weights
+            of the mirror and of the default discriminator it builds, and
+            the order in which `fit(steps=...)` repeats small data. None
+            draws them from Keras's global seed
+            (`keras.utils.set_random_seed`), as Keras layers do.
             The extractor, and a decoder or discriminator you pass, keep their
             own weights.
         fallback: whether `fit` checks that pretraining did no harm: with
@@ -159,7 +169,7 @@ class GanInitModel(keras.Model):
         calibration: bool | None = None,
         calibration_target_std: float | None = None,
         recipe: str = "default",
-        seed: int | None = None,
+        seed: Seed = None,
         fallback: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -172,7 +182,7 @@ class GanInitModel(keras.Model):
         adversarial_loss = legacy.get("adversarial_loss", adversarial_loss)
         recipe = check_recipe(recipe)
         adversarial_loss = check_adversarial_loss(adversarial_loss)
-        seed = check_seed(seed)
+        seed = seed_value(check_seed(seed))
         if reconstruction_weight is None:
             reconstruction_weight = RECIPES[recipe]["reconstruction_weight"]
         if calibration is None:
@@ -438,7 +448,7 @@ class GanInitModel(keras.Model):
                 f"of very large magnitude (scale them to about unit range), or "
                 f"NaN or inf in a dataset or generator (only arrays are checked "
                 f"before training). Fix that and fit again; to keep the "
-                f"restored weights instead, call gan.calibrate(x_batch) before "
+                f"restored weights instead, call gan.calibrate(x) before "
                 f"saving."
             )
         self.calibrated = False
@@ -471,36 +481,43 @@ class GanInitModel(keras.Model):
             self.steps_per_execution = wanted
             self.train_function = None  # Rebuilt for the new count.
 
-    def calibrate(self, x_batch: Any, verbose: bool = False) -> "GanInitModel":
+    @renamed_arguments(x_batch="x")
+    def calibrate(
+        self, x: Any, verbose: int | str = 0, samples: int | None = SAMPLES
+    ) -> "GanInitModel":
         """Conditions the extractor's kernels and biases for transfer.
 
         Each Dense/Conv kernel of the extractor becomes its nearest orthogonal
         matrix (U V^T of its SVD: the directions it learned, every singular
         value 1); then, first layer to last, `lsuv(..., center=True)` rescales
         each kernel so the layer's output has standard deviation
-        `calibration_target_std` on `x_batch` (by default 1, or 0.5 for tanh
+        `calibration_target_std` on `x` (by default 1, or 0.5 for tanh
         layers) and shifts its bias so every output unit has zero mean there.
         BatchNormalization moving statistics are then set to their inputs' on
-        `x_batch` (with one more pass per such layer, so later layers are
+        `x` (with one more pass per such layer, so later layers are
         calibrated through them). `fit` does this by itself when
         `calibration=True`. Transfer the biases (and normalization variables)
         too, to keep the centering.
 
         Args:
-            x_batch: a few hundred real input samples.
-            verbose: print each layer's output std and mean before and after
-                (the report `keras_ganinit.calibrate` returns).
+            x: real input samples, in any form `keras_ganinit.calibrate`
+                takes (`x_batch=`, its name before 0.3.0, is deprecated).
+            verbose: 0 (silent) or 1: print each layer's output std and mean
+                before and after (the report `keras_ganinit.calibrate`
+                returns).
+            samples: how many of the first samples of `x` to measure (None:
+                all of an array).
 
         Returns:
             This model.
         """
         if not rescales_its_input(self.extractor):
-            arrays.warn_if_unscaled(x_batch, "GanInitModel.calibrate()")
+            arrays.warn_if_unscaled(x, "GanInitModel.calibrate()")
         calibrate(
             self.extractor,
-            x_batch,
+            x,
             target_std=self.calibration_target_std,
-            samples=None,
+            samples=samples,
             verbose=verbose,
             warn_unscaled=False,  # said just above, at the caller's line
         )

@@ -5,11 +5,18 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_ganinit._src.calibration.calibrate import calibrate, sample_batch
+from keras_ganinit._src.calibration.calibrate import calibrate
 from keras_ganinit._src.graph.graph import nodes
 from keras_ganinit._src.graph.layers import scale_variable, single_input_shape
 from keras_ganinit._src.pretraining.gan_init_model import GanInitModel
-from keras_ganinit._src.utils.checks import check_seed, positive_int
+from keras_ganinit._src.utils.checks import (
+    Seed,
+    check_seed,
+    check_verbose,
+    positive_int,
+    seed_value,
+)
+from keras_ganinit._src.utils.data import take_samples
 
 
 def pretrain_layerwise(
@@ -18,8 +25,8 @@ def pretrain_layerwise(
     block_size: int = 4,
     steps: int = 100,
     batch_size: int = 64,
-    seed: int | None = None,
-    verbose: int = 0,
+    seed: Seed = None,
+    verbose: int | str = 0,
     **options: Any,
 ) -> list:
     """Pretrains a deep extractor one block at a time, each with its own mirror.
@@ -48,8 +55,9 @@ def pretrain_layerwise(
         steps: pretraining steps per block (`GanInitModel.fit(steps=...)`).
         batch_size: the batch size of each block's pretraining.
         seed: makes each block's mirror, discriminator and data order
-            reproducible (block i uses seed + 10 * i).
-        verbose: passed to each block's `fit`.
+            reproducible (block i uses seed + 10 * i); a
+            `keras.random.SeedGenerator` gives one draw.
+        verbose: 0 (silent), 1, 2 or "auto": each block's `fit` progress.
         **options: passed to each block's `GanInitModel` (for example
             `reconstruction_weight`, `adversarial_loss`).
 
@@ -71,7 +79,7 @@ def pretrain_layerwise(
     block_size = positive_int(block_size, "block_size", "kernel layers per block")
     steps = positive_int(steps, "steps", "pretraining steps per block")
     batch_size = positive_int(batch_size, "batch_size")
-    seed = check_seed(seed)
+    seed = seed_value(check_seed(seed))
     for name in ("calibration", "recipe", "seed"):
         if name in options:
             raise ValueError(
@@ -79,30 +87,41 @@ def pretrain_layerwise(
                 f"calibrated, and seeded from seed=); leave it out of the "
                 f"options."
             )
-    data = sample_batch(x, None)
-    if data is None:
-        raise TypeError(
-            f"pretrain_layerwise() takes a NumPy array or tensor of samples, "
-            f"but got {type(x).__name__}."
-        )
+    verbose = check_verbose(verbose, "pretrain_layerwise()")
+    data = take_samples(x, None, "pretrain_layerwise()", model=extractor)
     blocks = _blocks(_chain(extractor), block_size)
-    calibrate(extractor, data)
-    histories = []
-    for index, block in enumerate(blocks):
-        inputs = keras.Input(tuple(data.shape[1:]))
+
+    def block_gan(index, block, shape):
+        inputs = keras.Input(tuple(shape))
         model = keras.Sequential([inputs, *block], name=f"block_{index + 1}")
-        gan = GanInitModel(
+        return model, GanInitModel(
             model,
             seed=None if seed is None else seed + 10 * index,
             calibration=True,
             **options,
         )
-        gan.compile()
-        histories.append(
-            gan.fit(data, steps=steps, batch_size=batch_size, verbose=verbose)
-        )
-        data = np.asarray(model.predict(data, batch_size=256, verbose=0))
-    calibrate(extractor, x)
+
+    # The first block's GanInitModel checks every option before any weight
+    # changes; a failure later puts every weight back as it was.
+    first = block_gan(0, blocks[0], data.shape[1:])
+    saved = [np.array(keras.ops.convert_to_numpy(v)) for v in extractor.variables]
+    try:
+        calibrate(extractor, data)
+        histories = []
+        for index, block in enumerate(blocks):
+            model, gan = (
+                first if index == 0 else block_gan(index, block, data.shape[1:])
+            )
+            gan.compile()
+            histories.append(
+                gan.fit(data, steps=steps, batch_size=batch_size, verbose=verbose)
+            )
+            data = np.asarray(model.predict(data, batch_size=256, verbose=0))
+        calibrate(extractor, x)
+    except BaseException:
+        for variable, value in zip(extractor.variables, saved, strict=True):
+            variable.assign(value)
+        raise
     return histories
 
 
@@ -142,7 +161,7 @@ def _blocks(layers, block_size):
         current.append(layer)
     if current:
         blocks.append(current)
-    if not any(scale_variable(layer) is not None for layer in blocks[0]):
+    if not blocks or not any(scale_variable(layer) is not None for layer in blocks[0]):
         raise ValueError(
             "pretrain_layerwise() found no layer with a kernel (Dense, Conv...) "
             "to pretrain."

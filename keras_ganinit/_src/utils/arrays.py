@@ -89,9 +89,14 @@ def check_samples(x, name, minimum, who="GanInitModel"):
         )
     message = non_finite_message(array, name)
     if message:
-        did = "nothing was trained" if who == "GanInitModel" else "nothing changed"
+        why = (
+            f"{who} would learn NaN weights from them, so nothing was trained"
+            if who == "GanInitModel"
+            else f"{who} measures the model on them and would blame the weights "
+            f"for what comes from the data, so nothing changed"
+        )
         raise ValueError(
-            f"{message}. {who} would learn NaN weights from them, so {did}. "
+            f"{message}. {why}. "
             f"Drop or impute those samples first, e.g. "
             f"x = x[np.isfinite(x).reshape(len(x), -1).all(axis=1)]."
         )

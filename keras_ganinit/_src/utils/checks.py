@@ -7,8 +7,13 @@
 """
 
 import numbers
+from typing import Union
 
+import keras
 import numpy as np
+
+# What a `seed=` argument takes, as in Keras: an int, None or a SeedGenerator.
+Seed = Union[int, keras.random.SeedGenerator, None]  # noqa: UP007
 
 
 def is_number(value):
@@ -21,19 +26,41 @@ def _meaning(meaning):
 
 
 def check_seed(seed, who="", purpose="reproducible weights and data order"):
-    """`seed` as an int, or None; a TypeError saying so if it is neither.
+    """`seed` checked, as Keras takes seeds: an int, None or a SeedGenerator.
 
-    `who` prefixes the argument's name in the message ("DeltaOrthogonal's ");
-    `purpose` says what a seed makes reproducible.
+    A SeedGenerator's config (a dict, as `get_config` writes it) is read back
+    into one. A TypeError says what to pass for anything else. `who` prefixes
+    the argument's name in the message ("DeltaOrthogonal's "); `purpose` says
+    what a seed makes reproducible.
     """
+    if isinstance(seed, dict):
+        seed = keras.saving.deserialize_keras_object(seed)
+    if isinstance(seed, keras.random.SeedGenerator):
+        return seed
     if seed is not None and (
         isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral)
     ):
         raise TypeError(
-            f"{who}seed must be an integer or None, but got {seed!r}. Pass e.g. "
-            f"seed=0 for {purpose}, or seed=None for a random draw."
+            f"{who}seed must be an integer, None or a keras.random.SeedGenerator, "
+            f"but got {seed!r}. Pass e.g. seed=0 for {purpose}, or seed=None "
+            f"for a random draw."
         )
     return None if seed is None else int(seed)
+
+
+def seed_value(seed):
+    """A checked seed as an int or None: a SeedGenerator gives its next draw."""
+    if isinstance(seed, keras.random.SeedGenerator):
+        drawn = keras.random.randint((), 0, 2**31 - 1, seed=seed)
+        return int(keras.ops.convert_to_numpy(drawn))
+    return seed
+
+
+def seed_config(seed):
+    """A checked seed as a config holds it (a SeedGenerator serialized)."""
+    if isinstance(seed, keras.random.SeedGenerator):
+        return keras.saving.serialize_keras_object(seed)
+    return seed
 
 
 def check_flag(value, name, hint, who=""):
@@ -90,3 +117,21 @@ def fraction(value, name, meaning=None):
             f"got {value!r}."
         )
     return float(value)
+
+
+def check_verbose(verbose, who):
+    """`verbose` as Keras takes it: 0, 1, 2 or "auto" (True and False as 1 and 0).
+
+    Returns the level as an int ("auto" is 1, as in Keras outside
+    notebooks); 0 is silent.
+    """
+    if isinstance(verbose, (bool, np.bool_)):
+        return int(verbose)
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, numbers.Integral) and 0 <= int(verbose) <= 2:
+        return int(verbose)
+    raise ValueError(
+        f"{who}'s verbose must be a Keras verbosity level, 0 (silent), 1, 2 or "
+        f"'auto', but got {verbose!r}. Pass verbose=1 to see what it does."
+    )
