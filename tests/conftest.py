@@ -14,6 +14,8 @@ PyTorch, and TensorFlow with oneDNN or a GPU.
 import functools
 import os
 import re
+import shutil
+import tempfile
 
 # JAX compiles every op for every new shape, and the suite builds hundreds of
 # small models: on a CPU that compiling, not the running, takes most of JAX's
@@ -40,6 +42,16 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
             " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
         )
 
+# JAX's persistent compilation cache, fresh for each session and shared by
+# its workers: the suite compiles the same small computations in many tests
+# (the same GAN on the digits), and a hit skips the compiling.
+_JAX_CACHE = None
+if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+    _JAX_CACHE = tempfile.mkdtemp(prefix="keras_ganinit_jax_cache_")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _JAX_CACHE
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "-1"
+
 import keras  # noqa: E402
 import pytest  # noqa: E402
 from helpers import dense_extractor  # noqa: E402
@@ -54,6 +66,11 @@ def pytest_addoption(parser):
         action="store_true",
         help="also run the tests marked large (minutes each on 2 CPUs)",
     )
+
+
+def pytest_unconfigure(config):
+    if _JAX_CACHE:  # made by this process (the controller, or a run with -n 0)
+        shutil.rmtree(_JAX_CACHE, ignore_errors=True)
 
 
 def pytest_configure(config):

@@ -191,7 +191,7 @@ def pretrain_save_load_transfer(make, x, tmp_path, fit_kwargs=None):
             marks=([pytest.mark.large] if ON_JAX else [])
             + ([pytest.mark.channels_first] if name == "channels_first" else []),
         )
-        if name not in ("residual", "concatenating")
+        if name != "residual"
         else name
         for name in sorted(EXTRACTORS)
     ],

@@ -112,6 +112,11 @@ print("loaded", type(gan).__name__)
 """
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="independent of the backend (the subprocess runs on JAX): checked "
+    "once, in the TensorFlow run",
+)
 def test_the_package_imports_whole_under_any_argv(tmp_path):
     # 0.3 guessed from argv whether it was the command, and then registered
     # nothing: a script given "-m keras_ganinit" could not load a saved GAN.

@@ -283,7 +283,7 @@ def test_user_discriminator_and_decoder_are_used(digits):
         ),
         ({"reconstruction_weight": -1}, ValueError, "reconstruction_weight must be"),
         ({"calibration_target_std": 0}, ValueError, "Pass 1.0 to give tanh"),
-        ({"calibration_target_std": "big"}, ValueError, "a number > 0 for every"),
+        ({"calibration_target_std": "big"}, ValueError, "a number > 0 and at most"),
         ({"calibration_target_std": True}, ValueError, "calibration_target_std must"),
         (
             {"reconstruction_weight": "much"},

@@ -11,7 +11,7 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from helpers import same, source_file_reads
+from helpers import large_on_jax, same, source_file_reads
 from keras import layers
 
 import keras_ganinit
@@ -295,6 +295,7 @@ def bn_extractor():
 NORMALIZATION = ("gamma", "beta", "moving_mean", "moving_variance")
 
 
+@large_on_jax
 def test_batch_normalization_is_refreshed_by_calibration_and_transferred(
     digit_images, tmp_path
 ):

@@ -6,6 +6,7 @@ import json
 import keras
 import numpy as np
 import pytest
+from helpers import large_on_jax
 from keras import layers
 
 import keras_ganinit
@@ -173,6 +174,7 @@ def _deep_mlp(depth, width=32, activation="relu"):
     )
 
 
+@large_on_jax
 def test_the_forms_are_read_from_the_graph(digit_images):
     inputs = keras.Input((8, 8, 1))
     h = layers.Conv2D(8, 3, padding="same", activation="relu", name="c1")(inputs)
@@ -264,7 +266,11 @@ def test_all_or_nothing_and_bad_arguments(standardized):
 
 
 def test_looks_linear_trains_a_32_layer_relu_mlp_that_calibrate_cannot(digits):
-    """Real training, 5 epochs on the digits: SGD lr 0.01 x 8/32."""
+    """Real training, 4 epochs on the digits: SGD lr 0.02 x 8/32, batches of 64.
+
+    Measured when the batch grew from 32 (5 epochs) to 64: looks-linear 0.86
+    (TensorFlow, PyTorch) and 0.88 (JAX) against 0.25-0.35 for calibrate alone.
+    """
     x, y = digits
     x = ((x - x.mean(0)) / (x.std(0) + 1e-3)).astype("float32")
     accuracy = {}
@@ -273,15 +279,15 @@ def test_looks_linear_trains_a_32_layer_relu_mlp_that_calibrate_cannot(digits):
         model = _deep_mlp(32)
         keras_ganinit.calibrate(model, x, looks_linear=looks_linear)
         model.compile(
-            keras.optimizers.SGD(0.01 * 8 / 32, momentum=0.9),
+            keras.optimizers.SGD(0.02 * 8 / 32, momentum=0.9),
             "sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
         history = model.fit(
             x[:1200],
             y[:1200],
-            epochs=5,
-            batch_size=32,
+            epochs=4,
+            batch_size=64,
             validation_data=(x[1200:], y[1200:]),
             verbose=0,
         )

@@ -60,7 +60,9 @@ def test_bad_inputs_are_explained(digits):
     with pytest.raises(TypeError, match="built keras.Model"):
         keras_ganinit.lsuv(layers.Dense(3), digits[0][:10])
     model = keras.Sequential([keras.Input((64,)), layers.Dense(4)])
-    with pytest.raises(ValueError, match="target_std must be None.*finite number > 0"):
+    with pytest.raises(
+        ValueError, match="target_std must be None.*a number > 0 and at most"
+    ):
         keras_ganinit.lsuv(model, digits[0][:10], target_std=0)
     with pytest.raises(ValueError, match="target_std must be.*layer 'dense"):
         keras_ganinit.lsuv(model, digits[0][:10], target_std=lambda layer: None)

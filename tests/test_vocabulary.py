@@ -10,6 +10,7 @@ leaves a model that names Keras only.
 import inspect
 import json
 import math
+import os
 import warnings
 
 import keras
@@ -406,3 +407,66 @@ def test_token_ids_into_an_embedding_are_not_called_unscaled():
         warnings.simplefilter("error", UserWarning)
         report = keras_ganinit.calibrate(model, ids)
     assert math.isclose(report.rows[0]["std_after"], 1.0, abs_tol=0.05)
+
+
+_ANY = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=3),
+    st.lists(st.text(max_size=3), max_size=2),
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("VOCAB_EXAMPLES", 30)),
+    deadline=None,
+    derandomize=True,
+    database=None,
+)
+@given(
+    call=st.sampled_from(["calibrate", "lsuv"]),
+    argument=st.sampled_from(
+        ["target_std", "exclude", "samples", "verbose", "seed", "tolerance"]
+    ),
+    value=_ANY,
+)
+def test_any_argument_is_taken_or_refused_with_nothing_changed(call, argument, value):
+    if call == "calibrate" and argument == "tolerance":
+        argument = "looks_linear"
+    if call == "lsuv" and argument == "seed":
+        argument = "center"
+    model = _property_model()
+    before = [_np(v).copy() for v in model.weights]
+    x = np.random.default_rng(0).normal(size=(64, 8)).astype("float32")
+    try:
+        getattr(keras_ganinit, call)(model, x, **{argument: value})
+    except (TypeError, ValueError) as error:
+        assert argument in str(error) or "samples" in str(error), str(error)
+        for old, new in zip(before, model.weights, strict=True):
+            np.testing.assert_array_equal(old, _np(new))
+        return
+    for variable in model.weights:
+        assert np.isfinite(_np(variable)).all()
+
+
+_MODELS = {}
+
+
+def _property_model():
+    """One small model per backend run, re-initialized for each example."""
+    if "mlp" not in _MODELS:
+        _MODELS["mlp"] = keras.Sequential(
+            [
+                keras.Input((8,)),
+                layers.Dense(6, activation="relu", name="a"),
+                layers.Dense(4, activation="tanh", name="b"),
+            ]
+        )
+    model = _MODELS["mlp"]
+    rng = np.random.default_rng(1)
+    for variable in model.weights:  # kernels drawn anew, biases zero
+        scale = 0.3 if len(variable.shape) > 1 else 0.0
+        variable.assign(rng.normal(size=variable.shape).astype("float32") * scale)
+    return model

@@ -10,7 +10,11 @@ import numpy as np
 
 from keras_ganinit._src.calibration import looks_linear as _looks_linear
 from keras_ganinit._src.calibration.report import CalibrationReport
-from keras_ganinit._src.calibration.rescaling import all_or_nothing, run_rescaling
+from keras_ganinit._src.calibration.rescaling import (
+    LARGEST_TARGET,
+    all_or_nothing,
+    run_rescaling,
+)
 from keras_ganinit._src.diagnostics.statistics import measure
 from keras_ganinit._src.graph.activations import applied_activations
 from keras_ganinit._src.graph.layers import (
@@ -71,11 +75,12 @@ def default_targets(model):
 
 def check_target(target):
     """`target` if None or a number > 0, else a ValueError saying what to pass."""
-    if target is None or (is_number(target) and np.isfinite(target) and target > 0):
+    if target is None or (is_number(target) and 0 < target <= LARGEST_TARGET):
         return None if target is None else float(target)
     wanted = (
         f"calibration_target_std must be None (output std 1 for every layer, "
-        f"0.5 for tanh layers) or a number > 0 for every layer, but got "
+        f"0.5 for tanh layers) or a number > 0 and at most {LARGEST_TARGET:g} "
+        f"for every layer, but got "
         f"{target!r}."
     )
     if callable(target):
@@ -269,11 +274,12 @@ def target_function(target_std, model, who="calibrate()"):
         return default_targets(model)
     if callable(target_std):
         return target_std
-    if not (is_number(target_std) and np.isfinite(target_std) and target_std > 0):
+    if not (is_number(target_std) and 0 < target_std <= LARGEST_TARGET):
         raise ValueError(
             f"{who}'s target_std must be None (1, or 0.5 for tanh layers), a "
-            f"finite number > 0, or a function of the layer returning one, but "
-            f"got {target_std!r}. Pass e.g. target_std=1.0."
+            f"number > 0 and at most {LARGEST_TARGET:g}, or a function of the "
+            f"layer returning one, but got {target_std!r}. Pass e.g. "
+            f"target_std=1.0."
         )
     return lambda layer: float(target_std)
 

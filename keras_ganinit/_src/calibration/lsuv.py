@@ -109,6 +109,11 @@ def lsuv(
     tolerance = positive_number(
         tolerance, "tolerance", "how close to target_std is close enough"
     )
+    if not 1e-6 <= tolerance < 1:
+        raise ValueError(
+            f"lsuv()'s tolerance must be at least 1e-6 (float32 measures a std "
+            f"no closer) and below 1, but got {tolerance!r}. Pass e.g. 0.02."
+        )
     max_iterations = positive_int(
         max_iterations, "max_iterations", "rescaling passes per layer at most"
     )

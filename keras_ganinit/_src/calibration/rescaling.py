@@ -53,15 +53,24 @@ def pre_activation(layer, inputs):
     return _probe.by_channel(outputs, _probe.channel_axis(data_format, outputs.ndim))
 
 
+# The largest output std a layer can be rescaled to: far beyond any useful
+# start, and far from float32's overflow in the layers after it.
+LARGEST_TARGET = 1e4
+
+
 def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
     """LSUV on one layer, given the inputs it receives."""
-    if not (is_number(target_std) and target_std > 0):
+    if not (is_number(target_std) and 0 < target_std <= LARGEST_TARGET):
         raise ValueError(
-            f"target_std must be a number > 0 (or a function of the layer "
-            f"returning one), but got {target_std!r} for layer {layer.name!r}."
+            f"target_std must be a number > 0 and at most {LARGEST_TARGET:g} (or "
+            f"a function of the layer returning one), but got {target_std!r} "
+            f"for layer {layer.name!r}."
         )
     kernel = scale_variable(layer)
     bias = getattr(layer, "bias", None) if center else None
+    # Absolute up to a target of 1, relative beyond: float32 cannot hold a
+    # std of 1e5 to within 0.02.
+    close = tolerance * max(1.0, float(target_std))
     for _ in range(max_iterations):
         outputs = pre_activation(layer, inputs)
         means = outputs.mean(0)
@@ -84,7 +93,7 @@ def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
                 f"shows which."
             )
         centered = bias is None or np.abs(means).max() <= tolerance * target_std
-        if abs(std - target_std) <= tolerance and centered:
+        if abs(std - target_std) <= close and centered:
             return
         scale = target_std / std
         kernel.assign(kernel * scale)
@@ -103,7 +112,7 @@ def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
     means = outputs.mean(0)
     std = float(np.std(outputs if bias is None else outputs - means))
     centered = bias is None or np.abs(means).max() <= tolerance * target_std
-    if abs(std - target_std) > tolerance or not centered:
+    if abs(std - target_std) > close or not centered:
         warnings.warn(
             f"Rescaling did not bring layer {layer.name!r} to output std "
             f"{target_std}{' and zero mean per unit' if bias is not None else ''} "

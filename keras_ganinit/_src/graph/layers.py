@@ -172,7 +172,14 @@ def excluded(exclude, layers, who, what="layers with a kernel"):
     if callable(exclude) and not isinstance(exclude, keras.layers.Layer):
         return [layer for layer in layers if exclude(layer)]
     single = isinstance(exclude, (str, keras.layers.Layer))
-    items = [exclude] if single else list(exclude or ())
+    try:
+        items = [exclude] if single else list(exclude if exclude is not None else ())
+    except TypeError:
+        raise TypeError(
+            f"{who}'s exclude= takes a layer or a layer's name, a list of them, "
+            f"or a function of the layer, but got {exclude!r}. Pass e.g. "
+            f'exclude="head", or leave it out.'
+        ) from None
     unknown = []
     for item in items:
         if isinstance(item, keras.layers.Layer):

@@ -21,7 +21,7 @@ from keras_ganinit._src.graph.layers import (
     NORMALIZATIONS,
     single_input_shape,
 )
-from keras_ganinit._src.mirror.dilated import DILATED_CONV_TRANSPOSE
+from keras_ganinit._src.mirror.dilated import CONV_TRANSPOSE, DILATED_CONV_TRANSPOSE
 from keras_ganinit._src.mirror.layers import MirrorReduce, MirrorSlice
 from keras_ganinit._src.mirror.tied import TIED_CONV_TRANSPOSE, TiedDense
 
@@ -37,11 +37,6 @@ _SKIPPED = (
     layers.Identity,
 )
 _ACTIVATIONS = (layers.Activation, *ACTIVATION_LAYERS)
-_CONV_TRANSPOSE = {
-    1: layers.Conv1DTranspose,
-    2: layers.Conv2DTranspose,
-    3: layers.Conv3DTranspose,
-}
 _CONV = {1: layers.Conv1D, 2: layers.Conv2D, 3: layers.Conv3D}
 _DEPTHWISE = {1: layers.DepthwiseConv1D, 2: layers.DepthwiseConv2D}
 _SEPARABLE = {1: layers.SeparableConv1D, 2: layers.SeparableConv2D}
@@ -615,7 +610,7 @@ def _conv_transpose(builder, layer, in_shape, out_shape):
     # A dilated mirror runs with an explicitly dilated kernel on TensorFlow,
     # whose Eigen CPU kernels refuse dilated transposed convolutions.
     dilated = max(layer.dilation_rate) > 1
-    classes = DILATED_CONV_TRANSPOSE if dilated else _CONV_TRANSPOSE
+    classes = DILATED_CONV_TRANSPOSE if dilated else CONV_TRANSPOSE
 
     def transpose(output_padding):
         tie = {"tied_to": layer.name} if builder.tied else {}

@@ -92,11 +92,21 @@ def _explicitly_dilated(base):
     return keras.saving.register_keras_serializable(package="keras_ganinit")(Dilated)
 
 
-DilatedConv1DTranspose = _explicitly_dilated(layers.Conv1DTranspose)
-DilatedConv2DTranspose = _explicitly_dilated(layers.Conv2DTranspose)
-DilatedConv3DTranspose = _explicitly_dilated(layers.Conv3DTranspose)
-DILATED_CONV_TRANSPOSE = {
-    1: DilatedConv1DTranspose,
-    2: DilatedConv2DTranspose,
-    3: DilatedConv3DTranspose,
+# Keras's transposed convolutions by rank, and `per_rank(make)`: a class
+# made from each of them (this module's and tied.py's variants).
+CONV_TRANSPOSE = {
+    1: layers.Conv1DTranspose,
+    2: layers.Conv2DTranspose,
+    3: layers.Conv3DTranspose,
 }
+
+
+def per_rank(make):
+    """{rank: make(Keras's ConvNDTranspose of that rank)}, for ranks 1 to 3."""
+    return {rank: make(base) for rank, base in CONV_TRANSPOSE.items()}
+
+
+DILATED_CONV_TRANSPOSE = per_rank(_explicitly_dilated)
+DilatedConv1DTranspose, DilatedConv2DTranspose, DilatedConv3DTranspose = (
+    DILATED_CONV_TRANSPOSE.values()
+)

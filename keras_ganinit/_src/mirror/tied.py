@@ -15,7 +15,7 @@ import keras
 from keras import layers, ops
 
 from keras_ganinit._src.graph.layers import leaf_layers
-from keras_ganinit._src.mirror.dilated import ExplicitDilation
+from keras_ganinit._src.mirror.dilated import ExplicitDilation, per_rank
 
 
 class _Tied:
@@ -116,14 +116,10 @@ def _tied_transpose(base):
     )
 
 
-TiedConv1DTranspose = _tied_transpose(layers.Conv1DTranspose)
-TiedConv2DTranspose = _tied_transpose(layers.Conv2DTranspose)
-TiedConv3DTranspose = _tied_transpose(layers.Conv3DTranspose)
-TIED_CONV_TRANSPOSE = {
-    1: TiedConv1DTranspose,
-    2: TiedConv2DTranspose,
-    3: TiedConv3DTranspose,
-}
+TIED_CONV_TRANSPOSE = per_rank(_tied_transpose)
+TiedConv1DTranspose, TiedConv2DTranspose, TiedConv3DTranspose = (
+    TIED_CONV_TRANSPOSE.values()
+)
 
 
 def tied_layers(decoder):

@@ -470,13 +470,19 @@ class GanInitModel(keras.Model):
 
         Keras runs whole executions: with data that does not run out (a
         repeated dataset), 16 steps per call would overrun an epoch of 10.
-        A value the user chose is left alone.
+        An epoch shorter than that runs one step per call: tracing the loop
+        that runs several costs more than it saves there (a 2-step fit on
+        TensorFlow: 0.67 s against 0.87 s). A value the user chose is left
+        alone.
         """
         if not getattr(self, "_auto_steps_per_execution", False):
             return
         wanted = _trainer.STEPS_PER_EXECUTION
         if steps_per_epoch:
-            wanted = math.gcd(wanted, int(steps_per_epoch))
+            steps_per_epoch = int(steps_per_epoch)
+            wanted = (
+                1 if steps_per_epoch < wanted else math.gcd(wanted, steps_per_epoch)
+            )
         if wanted != self.steps_per_execution:
             self.steps_per_execution = wanted
             self.train_function = None  # Rebuilt for the new count.
