@@ -53,7 +53,7 @@ def test_a_seeded_run_repeats(digits):
     for _ in range(2):
         keras.utils.set_random_seed(1)
         model = deep_mlp(4)
-        keras_ganinit.pretrain_layerwise(model, x, block_size=2, steps=5, seed=3)
+        keras_ganinit.pretrain_layerwise(model, x, block_size=2, steps=2, seed=3)
         runs.append(kernels(model))
     for a, b in zip(*runs, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

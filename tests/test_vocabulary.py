@@ -470,3 +470,10 @@ def _property_model():
         scale = 0.3 if len(variable.shape) > 1 else 0.0
         variable.assign(rng.normal(size=variable.shape).astype("float32") * scale)
     return model
+
+
+def test_gan_init_model_says_why_it_takes_no_target_function():
+    with pytest.raises(TypeError, match="config, which holds no code.*calibrate"):
+        keras_ganinit.GanInitModel(
+            _mlp(False), calibration_target_std=lambda layer: 1.0
+        )

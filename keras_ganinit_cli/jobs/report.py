@@ -24,7 +24,9 @@ def run(args):
     if batch_statistics is None:
         batch_statistics = not is_gan
     try:
-        report = activation_report(target, x, batch_statistics=batch_statistics)
+        report = activation_report(
+            target, x, batch_statistics=batch_statistics, samples=None
+        )
     except (TypeError, ValueError) as error:
         raise CliError(str(error)) from error
     print(f"{args.model}: {len(x)} samples from {what}")

@@ -124,7 +124,7 @@ def lsuv(
     skip = excluded(exclude, kernel_layers(model), "lsuv()")
     batch = sample_batch(x, samples, "lsuv()", model)
     batch = keras.ops.convert_to_tensor(np.asarray(batch, dtype="float32"))
-    before = activation_report(model, batch) if verbose else None
+    before = activation_report(model, batch, samples=None) if verbose else None
     with all_or_nothing(model, "lsuv()"):
         run_rescaling(
             model,
@@ -137,5 +137,6 @@ def lsuv(
             max_iterations=max_iterations,
         )
     if verbose:
-        print_before_after(before, activation_report(model, batch), "lsuv()")
+        after = activation_report(model, batch, samples=None)
+        print_before_after(before, after, "lsuv()")
     return model

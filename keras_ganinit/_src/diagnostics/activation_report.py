@@ -37,7 +37,7 @@ ADVICE = {
 class ActivationReport:
     """Per-layer activation statistics of a model on one batch.
 
-    Made by `activation_report(model, x_batch)`. `rows` holds one dict per
+    Made by `activation_report(model, x)`. `rows` holds one dict per
     layer that has weights or applies an activation, in the order the layers
     ran; `str(report)` shows them as a table, `plot()` draws them and
     `check()` raises if a layer is dead, saturated, exploding, vanishing or
