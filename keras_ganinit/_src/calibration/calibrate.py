@@ -67,9 +67,8 @@ def nearest_orthogonal(kernel):
 TARGET_STD = {"tanh": 0.5}
 
 
-def default_targets(model):
-    """The target std of each layer of `model`, by the activation it gets."""
-    applied = applied_activations(model)
+def default_targets(applied):
+    """The target std of each layer, by the activation it gets (`applied`)."""
     return lambda layer: TARGET_STD.get(applied.get(layer, "linear"), 1.0)
 
 
@@ -210,8 +209,8 @@ def calibrate(
             f"for calibrate() to calibrate."
         )
     skip = excluded(exclude, layers, "calibrate()")
-    goal = target_function(target_std, model)
     applied = applied_activations(model)
+    goal = target_function(target_std, model, applied=applied)
     verbose = check_verbose(verbose, "calibrate()")
     looks_linear = check_flag(
         looks_linear,
@@ -268,10 +267,13 @@ def calibrate(
     return report
 
 
-def target_function(target_std, model, who="calibrate()"):
-    """`target_std=` checked, as a function of the layer (calibrate, lsuv)."""
+def target_function(target_std, model, who="calibrate()", applied=None):
+    """`target_std=` checked, as a function of the layer (calibrate, lsuv).
+
+    `applied`: `applied_activations(model)`, if the caller has it already.
+    """
     if target_std is None:
-        return default_targets(model)
+        return default_targets(applied or applied_activations(model))
     if callable(target_std):
         return target_std
     if not (is_number(target_std) and 0 < target_std <= LARGEST_TARGET):

@@ -7,7 +7,9 @@ through `take_samples`:
 - a batched `tf.data.Dataset`, a `keras.utils.PyDataset`, or a Python
   generator or iterator of batches; each batch is `x`, `(x,)`, `(x, y)` or
   `(x, y, sample_weight)`, as `Model.fit` takes them. A generator is read
-  from, so the batches taken are used up.
+  from, so the batches taken are used up; a function that reads every
+  sample (`linear_probe`, `pretrain_layerwise`) reads a stream to its end,
+  so give an endless one an end first (`dataset.take(n)`).
 
 Refused, with the reason: a `tf.data.Dataset` that is not batched (its
 elements are single samples), strings, dicts, and anything else. For a model
