@@ -162,3 +162,26 @@ def test_unscaled_data_get_one_warning(digits, recwarn):
     )
     keras_ganinit.calibrate(rescaling, pixels)
     assert not [w for w in recwarn if "unscaled" in str(w.message)]
+
+
+def test_every_weighted_layer_left_as_it_was_is_named_with_the_reason():
+    x = np.random.default_rng(0).normal(size=(128, 10, 4)).astype("float32")
+    inputs = keras.Input((10, 4))
+    h = layers.LSTM(8, return_sequences=True, name="lstm")(inputs)
+    h = layers.MultiHeadAttention(2, 4, name="mha")(h, h)
+    h = layers.LayerNormalization(name="ln")(h)
+    outputs = layers.Dense(4, name="d")(layers.GRU(8, name="gru")(h))
+    model = keras.Model(inputs, outputs)
+    lstm = [_np(w).copy() for w in model.get_layer("lstm").weights]
+    report = keras_ganinit.calibrate(model, x)
+    assert report.layers == ["d"]
+    why = {r["layer"]: r["why"] for r in report.left}
+    assert set(why) == {"lstm", "mha", "ln", "gru"}
+    assert "recurrent" in why["lstm"] and "recurrent" in why["gru"]
+    assert "attention" in why["mha"] and "normalization" in why["ln"]
+    assert "Left as it was: mha (MultiHeadAttention)" in str(report)
+    for old, new in zip(lstm, model.get_layer("lstm").weights, strict=True):
+        np.testing.assert_array_equal(old, _np(new))
+    only = keras.Sequential([keras.Input((10, 4)), layers.GRU(8, name="g")])
+    with pytest.raises(ValueError, match=r"no layer with a kernel.*g \(GRU\).*rec"):
+        keras_ganinit.calibrate(only, x)

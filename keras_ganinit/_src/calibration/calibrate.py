@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from keras_ganinit._src.calibration import looks_linear as _looks_linear
+from keras_ganinit._src.calibration.coverage import left_as_they_were
 from keras_ganinit._src.calibration.report import CalibrationReport
 from keras_ganinit._src.calibration.rescaling import (
     LARGEST_TARGET,
@@ -204,9 +205,12 @@ def calibrate(
         )
     layers = kernel_layers(model)
     if not layers:
+        left = left_as_they_were(model, [])
+        named = "".join(f" {r['layer']} ({r['class']}): {r['why']}." for r in left[:6])
         raise ValueError(
             f"Model {model.name!r} has no layer with a kernel (Dense, Conv...) "
             f"for calibrate() to calibrate."
+            + (f" Its layers with weights:{named}" if left else "")
         )
     skip = excluded(exclude, layers, "calibrate()")
     applied = applied_activations(model)
@@ -260,7 +264,11 @@ def calibrate(
         if layer.name == r["layer"]
     ]
     report = CalibrationReport(
-        rows, model.name, count, seconds=time.perf_counter() - start
+        rows,
+        model.name,
+        count,
+        seconds=time.perf_counter() - start,
+        left=left_as_they_were(model, layers),
     )
     if verbose:
         print(report)

@@ -28,11 +28,18 @@ class CalibrationReport:
     units of each unit's std) and `mean_before`, `mean_after` (the mean of
     its pre-activation). `str(report)` prints them as a table.
 
+    `left` names every other layer with weights that calibrate left exactly
+    as it was, and why (a recurrent, attention or embedding layer, which it
+    has no rule for yet; a layer normalization, which sets its own output
+    scale): one dict per layer with the keys `layer`, `class` and `why`.
+    `str(report)` lists them under the table. Nothing is skipped silently.
+
     Args:
         rows: the list of row dicts.
         model_name: the name of the model calibrated.
         samples: how many samples the batch had.
         seconds: how long calibration took, measurements included.
+        left: the layers with weights left as they were.
     """
 
     def __init__(
@@ -41,11 +48,13 @@ class CalibrationReport:
         model_name: str = "model",
         samples: int | None = None,
         seconds: float | None = None,
+        left: list | None = None,
     ) -> None:
         self.rows = list(rows)
         self.model_name = model_name
         self.samples = samples
         self.seconds = seconds
+        self.left = list(left or [])
 
     @property
     def layers(self) -> list:
@@ -81,6 +90,10 @@ class CalibrationReport:
             f"layer's output before its activation, std and mean, before and "
             f"after calibrate():\n"
             f"{text_table([name for _, name in columns], lines, left=left)}"
+            + "".join(
+                f"\nLeft as it was: {r['layer']} ({r['class']}): {r['why']}."
+                for r in self.left
+            )
         )
 
 
