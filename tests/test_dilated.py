@@ -11,6 +11,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from helpers import large_on_jax
 from keras import layers, ops
 
 import keras_ganinit
@@ -96,6 +97,9 @@ def _dilated_cnn():
     )
 
 
+# JAX runs the native dilated call (the adjoint test above covers it there);
+# the GAN fits are for TensorFlow's Eigen path, and PyTorch's.
+@large_on_jax
 @pytest.mark.parametrize("name, tied", [("tcn", False), ("cnn", True)])
 def test_gan_init_model_fits_dilated_extractors(name, tied, tmp_path):
     rng = np.random.default_rng(0)

@@ -296,6 +296,7 @@ def test_looks_linear_trains_a_32_layer_relu_mlp_that_calibrate_cannot(digits):
     assert accuracy[True] > accuracy[False] + 0.2, accuracy
 
 
+@large_on_jax  # the plan is read from the graph alike on every backend
 def test_nested_models_and_kernels_that_cannot_mirror(digit_images):
     inputs = keras.Input((8, 8, 1))
     h = layers.Conv2D(8, 3, padding="same", activation="relu", name="c1")(inputs)
