@@ -1,0 +1,105 @@
+"""Does pretraining ever leave a user worse off than calibration alone?
+
+GanInitModel's fallback compares the effective rank of the calibrated,
+pretrained extractor's features with that of its calibrated start, and keeps
+the start when pretraining collapsed them below half. Per network and seed
+on the digits: both effective ranks, whether the fallback fired, and the
+test accuracy of SGD (0.01, momentum 0.9, batch 64) at epochs 3 and 10 for
+calibration alone, GAN init with the fallback off, and GAN init as it ships.
+All three start from the same Glorot-uniform weights.
+"""
+
+import functools
+
+import keras
+
+from benchmarks import data, methods, networks, reports, statistics, training
+from benchmarks.study import Study
+from keras_ganinit._src.diagnostics.statistics import effective_rank
+
+NETWORKS = ("mlp", "cnn", "deepmlp", "deepcnn")
+ACTIVATIONS = ("relu", "tanh")
+ARMS = {
+    "calibration alone": methods.METHODS["Calibration"],
+    "GAN init, fallback off": methods.gan(fallback=False),
+    "GAN init, fallback on": methods.METHODS["GAN"],
+}
+
+
+class DoNoHarm(Study):
+    name = "do_no_harm"
+    title = "Do no harm: GAN init's fallback against calibration alone"
+    question = "Does pretraining ever leave a user worse off than calibration alone?"
+    page = "do-no-harm.md"
+    seeds = (0, 1)
+
+    def plan(self, args):
+        cells = [("deepcnn", "relu")] if args.quick else [
+            (n, a) for a in ACTIVATIONS for n in NETWORKS
+        ]  # fmt: skip
+        return [
+            dict(network=n, activation=a, seed=s) for n, a in cells for s in args.seeds
+        ]
+
+    def run_one(self, args, network, activation, seed):
+        split = data.digits()
+        build = functools.partial(networks.extractor, network, split.shape, activation)
+        epochs = 3 if args.quick else 10
+        budget = methods.Budget.of(args.quick)
+        result = {"accuracy": {}}
+        for arm, method in ARMS.items():
+            model = method.run(build, split.x_train, seed, budget)
+            features = model.predict(split.x_train[: methods.SAMPLES], verbose=0)
+            result[f"{arm} rank"] = effective_rank(features)
+            optimizer = keras.optimizers.SGD(0.01, momentum=0.9)
+            curve = training.train(
+                training.classifier(model, split.classes, seed), split, optimizer,
+                epochs=epochs, seed=seed,
+            )  # fmt: skip
+            result["accuracy"][arm] = curve.accuracy
+        result["fell_back"] = bool(methods.LAST["gan"].fell_back)
+        return result
+
+    def report(self, meta, runs, out):
+        done = [r for r in runs if "failed" not in r]
+        rows = []
+        for cell in dict.fromkeys((r["network"], r["activation"]) for r in done):
+            cell_runs = [r for r in done if (r["network"], r["activation"]) == cell]
+            ratio = [
+                r["GAN init, fallback off rank"] / r["calibration alone rank"]
+                for r in cell_runs
+            ]
+            epoch3 = {arm: [r["accuracy"][arm][2] for r in cell_runs] for arm in ARMS}
+            shipped = statistics.paired(
+                [
+                    a - b
+                    for a, b in zip(
+                        epoch3["GAN init, fallback on"],
+                        epoch3["calibration alone"],
+                        strict=True,
+                    )
+                ]
+            )
+            rows.append(
+                [
+                    "-".join(cell),
+                    statistics.mean_sd(ratio, 2),
+                    f"{sum(r['fell_back'] for r in cell_runs)}/{len(cell_runs)}",
+                    *(statistics.mean_sd(epoch3[arm]) for arm in ARMS),
+                    shipped.points(),
+                ]
+            )
+        header = [
+            "network",
+            "rank ratio, pretrained / start",
+            "fell back",
+            *(f"{arm}, epoch 3" for arm in ARMS),
+            "as it ships minus calibration alone, points, 95% t interval",
+        ]
+        lines = reports.header(self.title, meta, self.question)
+        lines += reports.failures(runs)
+        lines += ["", reports.markdown_table(header, rows)]
+        return "\n".join(lines)
+
+
+STUDY = DoNoHarm()
