@@ -64,7 +64,7 @@ def read_results(paths):
 
 def header(title, meta, question=None):
     """The report's first lines: its title, question, command and machine."""
-    lines = [f"# {title}", ""]
+    lines = [f"## {title}", ""]
     if question:
         lines += [f"Question: {question}", ""]
     lines += [
@@ -75,6 +75,8 @@ def header(title, meta, question=None):
         f"Seeds: {' '.join(map(str, meta.get('seeds', [])))}.",
         "",
     ]
+    if "protocol" in meta:
+        lines += [f"Protocol of these runs: {meta['protocol']}.", ""]
     for command in meta.get("merged", []):
         lines.append(f"- merged from: `{command}`")
     return lines
