@@ -63,7 +63,7 @@ def nearest_orthogonal(kernel):
 # Output std that calibration gives a layer, by the activation its output
 # gets (fused, or an activation layer right after it): tanh's slope falls
 # off beyond |x| = 1, and a smaller target kept more of its units in the
-# linear range (docs/benchmarks.md has the measurement). Every other
+# linear range (docs/benchmarks/init-quality.md has the measurement). Every other
 # activation gets the LSUV standard, 1.
 TARGET_STD = {"tanh": 0.5}
 

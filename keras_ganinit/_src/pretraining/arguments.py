@@ -9,7 +9,7 @@ from keras_ganinit._src.pretraining.losses import ADVERSARIAL_LOSSES
 RECIPES: dict[str, dict[str, Any]] = {
     # The research paper's form: adversarial loss only, kernels as trained.
     "paper": {"reconstruction_weight": 0.0, "calibration": False},
-    # Our form, chosen from benchmarks/init_quality.py (docs/benchmarks.md).
+    # Our form, chosen by the init_quality study (docs/benchmarks/init-quality.md).
     "default": {"reconstruction_weight": 1.0, "calibration": True},
 }
 

@@ -4,6 +4,6 @@ The command line's `--help` shows it without importing Keras.
 """
 
 # The pretraining length when fit() is given neither steps nor epochs:
-# chosen by measurement (benchmarks/init_quality.py, the "N steps" methods;
-# docs/benchmarks.md, "How long to pretrain").
+# chosen by measurement (the init_quality study's budget runs,
+# docs/benchmarks/init-quality.md).
 DEFAULT_STEPS = 200

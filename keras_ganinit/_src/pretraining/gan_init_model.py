@@ -102,7 +102,7 @@ class GanInitModel(keras.Model):
             batches at the discriminator's last hidden layer, Salimans et al.
             2016; needs a Sequential or functional discriminator).
             Non-saturating won the benchmark against feature matching
-            (docs/benchmarks.md).
+            (docs/benchmarks/init-quality.md).
         reconstruction_weight: weight of the L1 term between generator output
             and input added to the generator's loss (0 for a pure GAN). None
             takes the recipe's value.
@@ -114,13 +114,14 @@ class GanInitModel(keras.Model):
             gives each layer: None (the default) for 1, or 0.5 for tanh
             layers; or one number > 0 for every layer. With tanh networks
             trained on much labelled data, 1.0 started faster in the
-            benchmark (docs/benchmarks.md).
+            benchmark (docs/benchmarks/init-quality.md).
         recipe: the named bundle of the two choices that differ between our
             form and the paper's. `"default"` (reconstruction_weight=1.0,
             calibration=True: the measured best) or `"paper"`
             (reconstruction_weight=0.0, calibration=False: the research
             paper's adversarial-only form, kernels transferred as trained).
-            Arguments you pass override it. docs/benchmarks.md compares them.
+            Arguments you pass override it. docs/benchmarks/init-quality.md
+            compares them.
         seed: an integer that makes everything random this model creates
             reproducible (a `keras.random.SeedGenerator` gives one integer
             draw, which the model's config then holds): the initial weights
@@ -396,7 +397,7 @@ class GanInitModel(keras.Model):
         `steps_per_epoch`), `fit` on such input runs the default budget,
         `steps=200`, rather than Keras's one epoch: the budget measured to
         keep the accuracy at a pretraining cost below the supervised run's
-        (docs/benchmarks.md, "How long to pretrain").
+        (docs/benchmarks/init-quality.md).
 
         With `calibration=True` (the default recipe), the extractor's kernels
         are calibrated with `calibrate()` on the first 512 training samples

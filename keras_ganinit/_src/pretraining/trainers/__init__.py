@@ -7,7 +7,8 @@ import keras
 BACKEND = keras.backend.backend()
 # GanInitModel.compile's default: Keras's per-step overhead (callbacks, logs,
 # the input iterator) dominates small steps, so it runs once per 16 steps
-# (measured in benchmarks/throughput.py, docs/performance.md). PyTorch
+# (measured by `python -m benchmarks throughput`, docs/benchmarks/throughput.md).
+# PyTorch
 # allows only 1.
 STEPS_PER_EXECUTION = 16 if BACKEND in ("tensorflow", "jax") else 1
 
