@@ -110,3 +110,24 @@ def figure(path, *args, **kwargs):
         fig.savefig(path, dpi=110)
     finally:
         plt.close(fig)
+
+
+def device():
+    """The accelerator Keras's backend runs on ("GPU name"), or "CPU"."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        found = jax.devices()[0]
+        return "CPU" if found.platform == "cpu" else found.device_kind
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    details = tf.config.experimental.get_device_details(gpus[0]) if gpus else {}
+    return details.get("device_name", "GPU") if gpus else "CPU"

@@ -1,21 +1,14 @@
 """Should BatchNormalization be transferred or start fresh?
 
-A digits CNN whose extractor has BatchNormalization after each convolution
-(Conv2D(16)-BN-ReLU, MaxPool(2), Conv2D(32)-BN-ReLU, Flatten) is pretrained
-once per seed with the default `GanInitModel` (30 epochs of batch 64, about
-600 steps; its closing calibration refreshes the BN moving statistics),
-saved to a .keras file, and read back through
-`keras_ganinit.GanPretrainedInitializer`, as a user would:
-
-- "GAN, BN fresh": the convolutions' kernels and biases from the file; BN
-  starts as Keras's default (gamma 1, beta 0, moving mean 0, variance 1);
-- "GAN, BN transferred": BN's gamma, beta and moving statistics from it too;
-- "He", "Orthogonal": the registry's Keras initializers, BN fresh.
-
-Cells: Adam(1e-3) or SGD(0.05), with all or 10% (125) of the labels; batch
-64, 10 epochs, a Glorot-uniform head from the seed and one batch order per
-seed for every method. Test accuracy after every epoch; the report gives
-epochs 1, 3 and the last, and the paired difference transferred - fresh.
+A digits CNN, Conv2D(16)-BN-ReLU-MaxPool-Conv2D(32)-BN-ReLU, is pretrained
+once per seed with the default `GanInitModel` (30 epochs of batch 64; its
+closing calibration refreshes BN's moving statistics), saved and read back
+through `GanPretrainedInitializer` as a user would: "GAN, BN fresh" takes the
+kernels and biases and starts BN as Keras does (gamma 1, beta 0, mean 0,
+variance 1); "GAN, BN transferred" takes BN's gamma, beta and moving
+statistics too; He and Orthogonal kernels start with BN fresh. Cells:
+Adam(1e-3) or SGD(0.05), all or 10% (125) of the labels; 10 epochs of batch
+64, a Glorot-uniform head and one batch order per seed for every method.
 """
 
 import functools
@@ -29,70 +22,61 @@ import keras_ganinit
 from benchmarks import data, methods, reports, statistics, training
 from benchmarks.study import Study
 
-EPOCHS, PRETRAIN_EPOCHS = 10, 30
 NORMALIZATION = ("gamma", "beta", "moving_mean", "moving_variance")
 CELLS = [(o, c) for o in ("adam", "sgd") for c in ("all labels", "10% of labels")]
 FRESH, MOVED = "GAN, BN fresh", "GAN, BN transferred"
+NAMES = {"adam": "Adam(1e-3)", "sgd": "SGD(0.05)"}
 
 
-def extractor(kernel, norm=lambda name: {}):
-    """The CNN; `kernel(name)` and `norm(name)` give each layer's initializers."""
-    return keras.Sequential(
-        [
-            keras.Input((64,)),
-            layers.Reshape((8, 8, 1)),
-            layers.Conv2D(16, 3, padding="same", name="h1", **kernel("h1")),
-            layers.BatchNormalization(name="bn1", **norm("bn1")),
-            layers.ReLU(),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(32, 3, name="h2", **kernel("h2")),
-            layers.BatchNormalization(name="bn2", **norm("bn2")),
-            layers.ReLU(),
-            layers.Flatten(),
-        ],
-        name="extractor",
-    )
+def extractor(kernel=lambda name: {}, norm=lambda name: {}):
+    """The CNN; `kernel(name)` and `norm(name)` give a layer's initializers."""
+    return keras.Sequential([
+        keras.Input((64,)), layers.Reshape((8, 8, 1)),
+        layers.Conv2D(16, 3, padding="same", name="h1", **kernel("h1")),
+        layers.BatchNormalization(name="bn1", **norm("bn1")), layers.ReLU(),
+        layers.MaxPooling2D(2), layers.Conv2D(32, 3, name="h2", **kernel("h2")),
+        layers.BatchNormalization(name="bn2", **norm("bn2")), layers.ReLU(),
+        layers.Flatten(),
+    ])  # fmt: skip
+
+
+def kernels(make):  # the registry's build: kernels from `make()`, BN fresh
+    return extractor(lambda name: {"kernel_initializer": make()})
 
 
 @functools.cache
-def pretrained_file(seed, budget):
+def pretrained_file(seed, epochs):
     """The default GanInitModel, pretrained on the digits and saved."""
     keras.utils.set_random_seed(seed)
-    gan = keras_ganinit.GanInitModel(extractor(lambda name: {}))
+    gan = keras_ganinit.GanInitModel(extractor())
     gan.compile()
-    length = {"epochs": budget.epochs} if budget.epochs else {"steps": budget.steps}
-    gan.fit(data.digits().x_train, batch_size=budget.batch_size, verbose=0, **length)
-    path = os.path.join(tempfile.mkdtemp(), f"pretrained-{seed}.keras")
-    gan.save(path)
+    gan.fit(data.digits().x_train, epochs=epochs, batch_size=64, verbose=0)
+    gan.save(path := os.path.join(tempfile.mkdtemp(), f"pretrained-{seed}.keras"))
     return path
 
 
-def from_file(build, x, seed, budget, transfer):
-    init = functools.partial(
-        keras_ganinit.GanPretrainedInitializer, pretrained_file(seed, budget)
-    )
+def from_file(build, x, seed, epochs, transfer):
+    def init(name, variable):
+        path = pretrained_file(seed, epochs)
+        return keras_ganinit.GanPretrainedInitializer(path, name, variable=variable)
+
     return extractor(
-        lambda name: dict(
-            kernel_initializer=init(name), bias_initializer=init(name, variable="bias")
-        ),
-        lambda name: {f"{v}_initializer": init(name, variable=v) for v in NORMALIZATION}
-        if transfer
-        else {},
+        lambda n: {f"{v}_initializer": init(n, v) for v in ("kernel", "bias")},
+        lambda n: {f"{v}_initializer": init(n, v) for v in NORMALIZATION * transfer},
     )
 
 
-ARMS = {
-    "He": methods.METHODS["He"],
-    "Orthogonal": methods.METHODS["Orthogonal"],
+ARMS = {m: methods.METHODS[m] for m in ("He", "Orthogonal")} | {
     FRESH: methods.Method(functools.partial(from_file, transfer=False)),
     MOVED: methods.Method(functools.partial(from_file, transfer=True)),
 }
 
 
-def points(runs, epoch, arm, reference):
+def minus(runs, arm, reference, epoch):
+    e = epoch - 1
     return statistics.paired(
-        [r["accuracy"][arm][epoch] - r["accuracy"][reference][epoch] for r in runs]
-    )
+        [r["accuracy"][arm][e] - r["accuracy"][reference][e] for r in runs]
+    ).points()
 
 
 class Normalization(Study):
@@ -107,70 +91,41 @@ class Normalization(Study):
 
     def run_one(self, args, cell, optimizer, seed):
         split = data.digits()
-        labelled = split if cell == "all labels" else split.head(len(split.x_train) // 10)
-        budget = methods.Budget.of(args.quick, epochs=PRETRAIN_EPOCHS)
-
-        def build(make):
-            return extractor(lambda name: {"kernel_initializer": make()})
-
+        labelled = split.head(len(split.x_train) // (1 if "all" in cell else 10))
+        epochs, pretraining = (3, 1) if args.quick else (10, 30)
         accuracy = {}
         for arm, method in ARMS.items():
-            model = training.classifier(
-                method.run(build, split.x_train, seed, budget), split.classes, seed
-            )
-            accuracy[arm] = training.train(
-                model, labelled, training.optimizer(optimizer), seed=seed,
-                epochs=3 if args.quick else EPOCHS,
-            ).accuracy  # fmt: skip
+            model = method.run(kernels, split.x_train, seed, pretraining)
+            model = training.classifier(model, split.classes, seed)
+            opt = training.optimizer(optimizer)
+            curve = training.train(model, labelled, opt, epochs=epochs, seed=seed)
+            accuracy[arm] = curve.accuracy
         return {"accuracy": accuracy}
 
     def report(self, meta, runs, out):
-        done = [r for r in runs if "failed" not in r]
-        cells = list(dict.fromkeys((r["optimizer"], r["cell"]) for r in done))
-        last = len(done[0]["accuracy"][FRESH]) if done else 0
-        epochs = sorted({1, min(3, last), last})
-        accuracy, differences = [], []
-        with reports.figure(os.path.join(out, "normalization.png"), 1, 1) as (_, ax):
-            for cell in cells:
-                rs = [r for r in done if (r["optimizer"], r["cell"]) == cell]
-                name = f"{training.optimizer(cell[0]).name}, {cell[1]}"
-                for arm in ARMS:
-                    at = [[r["accuracy"][arm][e - 1] for r in rs] for e in epochs]
-                    accuracy.append([name, arm, *map(statistics.mean_sd, at)])
-                moved = [points(rs, e - 1, MOVED, FRESH) for e in range(1, last + 1)]
-                e3 = min(3, last) - 1
-                differences.append(
-                    [name, len(rs), *(moved[e - 1].points() for e in epochs)]
-                    + [points(rs, e3, FRESH, m).points() for m in ("He", "Orthogonal")]
-                )
-                x = range(1, last + 1)
-                ax[0, 0].plot(x, [100 * i.mean for i in moved], "o-", label=name)
-                ax[0, 0].fill_between(
-                    x, [100 * i.low for i in moved], [100 * i.high for i in moved],
-                    alpha=0.15,
-                )  # fmt: skip
-            ax[0, 0].axhline(0, color="grey", lw=0.8)
-            ax[0, 0].set(xlabel="epoch", ylabel="BN transferred - fresh, points")
-            ax[0, 0].legend(fontsize=8)
+        done, accuracy, differences = [r for r in runs if "failed" not in r], [], []
+        epochs = sorted({1, 3, len(done[0]["accuracy"][FRESH]) if done else 3})
+        for cell in dict.fromkeys((r["optimizer"], r["cell"]) for r in done):
+            rs = [r for r in done if (r["optimizer"], r["cell"]) == cell]
+            name = f"{NAMES[cell[0]]}, {cell[1]}"
+            for arm in ARMS:
+                each = ([r["accuracy"][arm][e - 1] for r in rs] for e in epochs)
+                accuracy.append([name, arm, *map(statistics.mean_sd, each)])
+            differences.append(
+                [name, len(rs), *(minus(rs, MOVED, FRESH, e) for e in epochs)]
+                + [minus(rs, FRESH, m, 3) for m in ("He", "Orthogonal")]
+            )
         at = [f"epoch {e}" for e in epochs]
-        lines = reports.header(self.title, meta, self.question)
-        lines += reports.failures(runs)
-        lines += [
-            "Test accuracy, mean ± sd over seeds (sample sd, ddof=1):",
-            "",
-            reports.markdown_table(["cell", "method", *at], accuracy),
-            "",
-            "Paired differences in accuracy points, mean [95% Student-t interval "
-            "over seeds]; each seed gives every method the same data, head and "
-            "batch order:",
-            "",
+        lines = reports.header(self.title, meta, self.question) + reports.failures(runs)
+        return "\n".join(lines + [
+            "Test accuracy, mean ± sd over seeds (sample sd, ddof=1):", "",
+            reports.markdown_table(["cell", "method", *at], accuracy), "",
+            "Paired differences by seed (the same data, head and batch order for "
+            "every method), accuracy points: mean [95% Student-t interval].", "",
             reports.markdown_table(
-                ["cell", "seeds", *(f"transferred - fresh, {e}" for e in at)]
-                + [f"GAN BN fresh - {m}, epoch {e3 + 1}" for m in ("He", "Orthogonal")],
-                differences,
-            ),
-        ]
-        return "\n".join(lines)
+                ["cell", "seeds", *(f"transferred - fresh, {e}" for e in at),
+                 "fresh - He, epoch 3", "fresh - Orthogonal, epoch 3"], differences),
+        ])  # fmt: skip
 
 
 STUDY = Normalization()
