@@ -13,6 +13,7 @@ import os
 import time
 
 from benchmarks import reports
+from benchmarks.studies import STUDIES
 
 
 class Study:
@@ -20,10 +21,17 @@ class Study:
 
     name = ""
     title = ""
-    question = ""
-    page = ""  # its page under docs/benchmarks/
     seeds = (0, 1, 2, 3, 4)
     quick_seeds = (0,)
+
+    @property
+    def question(self):
+        return STUDIES[self.name]
+
+    @property
+    def page(self):
+        """Its page: docs/benchmarks/<name with dashes>.md."""
+        return os.path.join("docs", "benchmarks", self.name.replace("_", "-") + ".md")
 
     def add_arguments(self, parser):
         """The study's own command-line options (the shared ones are set)."""

@@ -48,8 +48,6 @@ def timed(function, *args, **kwargs):
 class Architectures(Study):
     name = "architectures"
     title = "keras.applications backbones through GanInitModel"
-    question = "Does the whole pipeline run on every keras.applications family?"
-    page = "architectures.md"
     seeds = (0,)
 
     def add_arguments(self, parser):

@@ -137,8 +137,6 @@ def best(by, key, names):
 class Depth(Study):
     name = "depth"
     title = "Depth: plain deep networks from every start"
-    question = "How deep can a plain network go, and from which start?"
-    page = "depth.md"
     seeds = (0, 1, 2)
     cell = reused = build = None
 

@@ -29,8 +29,6 @@ ARMS = {
 class DoNoHarm(Study):
     name = "do_no_harm"
     title = "Do no harm: GAN init's fallback against calibration alone"
-    question = "Does pretraining ever leave a user worse off than calibration alone?"
-    page = "do-no-harm.md"
     seeds = (0, 1)
 
     def plan(self, args):

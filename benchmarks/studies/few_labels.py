@@ -104,8 +104,6 @@ def classifier(cell, quick):
 class FewLabels(Study):
     name = "few_labels"
     title = "Few labels: pretraining against calibration alone and autoencoders"
-    question = "Does pretraining help when labels are few?"
-    page = "few-labels.md"
 
     def add_arguments(self, parser):
         parser.add_argument("--cells", nargs="+", choices=CELLS, default=list(CELLS))

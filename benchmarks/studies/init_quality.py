@@ -73,8 +73,6 @@ def chosen(args):
 class InitQuality(Study):
     name = "init_quality"
     title = "Initialization quality: test accuracy per epoch from each start"
-    question = "Does the start speed up supervised training, and is it worth its cost?"
-    page = "init-quality.md"
     seeds = (10, 11, 12)
     quick_seeds = (0, 1)
 

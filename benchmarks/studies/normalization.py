@@ -82,8 +82,6 @@ def minus(runs, arm, reference, epoch):
 class Normalization(Study):
     name = "normalization"
     title = "BatchNormalization: transferred or fresh"
-    question = "Should BatchNormalization be transferred or start fresh?"
-    page = "normalization.md"
 
     def plan(self, args):
         cells = CELLS[:1] if args.quick else CELLS
