@@ -42,10 +42,6 @@ class Split:
     shape: tuple
     classes: int = CLASSES
 
-    @property
-    def features(self):
-        return int(np.prod(self.shape))
-
     def head(self, n):
         """The same split with only the first `n` training samples."""
         return dataclasses.replace(
@@ -189,6 +185,3 @@ def shapes16(samples, test):
         y[samples:],
         (SHAPES_SIZE, SHAPES_SIZE, 1),
     )
-
-
-LOADERS = {"digits": digits, "mnist1d": mnist1d, "shapes16": shapes16}

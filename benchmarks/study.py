@@ -28,11 +28,6 @@ class Study:
     def question(self):
         return STUDIES[self.name]
 
-    @property
-    def page(self):
-        """Its page: docs/benchmarks/<name with dashes>.md."""
-        return os.path.join("docs", "benchmarks", self.name.replace("_", "-") + ".md")
-
     def add_arguments(self, parser):
         """The study's own command-line options (the shared ones are set)."""
 
