@@ -10,12 +10,19 @@ import numpy as np
 
 from keras_ganinit._src.calibration import looks_linear as _looks_linear
 from keras_ganinit._src.calibration.coverage import left_as_they_were
+from keras_ganinit._src.calibration.layer_rules import (
+    Settings,
+    calibrated_layers,
+    rule_of,
+)
+from keras_ganinit._src.calibration.orthogonal import nearest_orthogonal
 from keras_ganinit._src.calibration.report import CalibrationReport
 from keras_ganinit._src.calibration.rescaling import (
     LARGEST_TARGET,
     all_or_nothing,
     run_rescaling,
 )
+from keras_ganinit._src.calibration.residual import ResidualStreams
 from keras_ganinit._src.diagnostics.statistics import measure
 from keras_ganinit._src.graph.activations import applied_activations
 from keras_ganinit._src.graph.layers import (
@@ -36,28 +43,6 @@ from keras_ganinit._src.utils.checks import (
     seed_value,
 )
 from keras_ganinit._src.utils.data import SAMPLES, sample_batch
-
-
-def nearest_orthogonal(kernel):
-    """U V^T of the kernel's SVD, as a (fan_in, fan_out) matrix, reshaped back.
-
-    Keeps the kernel's row and column spaces (the directions it learned) and
-    sets every singular value to 1, as an `Orthogonal` initializer would.
-    """
-    matrix = np.asarray(kernel, dtype="float64").reshape(-1, kernel.shape[-1])
-    # The polar factor M (M^T M)^(-1/2), from the eigenvectors of the smaller
-    # Gram matrix: the same U V^T, an order of magnitude faster than an SVD
-    # on large kernels. An SVD where M is (nearly) rank-deficient.
-    tall = matrix.shape[0] >= matrix.shape[1]
-    a = matrix if tall else matrix.T
-    eigenvalues, vectors = np.linalg.eigh(a.T @ a)
-    if np.all(np.isfinite(eigenvalues)) and eigenvalues[0] > 1e-10 * eigenvalues[-1]:
-        polar = a @ (vectors / np.sqrt(eigenvalues)) @ vectors.T
-        polar = polar if tall else polar.T
-    else:
-        u, _, vt = np.linalg.svd(matrix, full_matrices=False)
-        polar = u @ vt
-    return polar.reshape(kernel.shape).astype("float32")
 
 
 # Output std that calibration gives a layer, by the activation its output
@@ -104,6 +89,8 @@ def calibrate(
     looks_linear: bool = False,
     seed: Seed = None,
     warn_unscaled: bool = True,
+    chrono: bool = False,
+    residual_scale: float | None = None,
 ) -> CalibrationReport:
     """Calibrates a model's kernels on data: orthogonal, unit variance, centred.
 
@@ -203,16 +190,17 @@ def calibrate(
             f"model made with keras.Input) or a GanInitModel, but got "
             f"{type(model).__name__}."
         )
-    layers = kernel_layers(model)
+    layers = calibrated_layers(model)
     if not layers:
         left = left_as_they_were(model, [])
         named = "".join(f" {r['layer']} ({r['class']}): {r['why']}." for r in left[:6])
         raise ValueError(
-            f"Model {model.name!r} has no layer with a kernel (Dense, Conv...) "
-            f"for calibrate() to calibrate."
+            f"Model {model.name!r} has no layer that calibrate() calibrates "
+            f"(Dense, convolution, EinsumDense, recurrent, MultiHeadAttention, "
+            f"Embedding or TimeDistributed)."
             + (f" Its layers with weights:{named}" if left else "")
         )
-    skip = excluded(exclude, layers, "calibrate()")
+    skip = excluded(exclude, layers, "calibrate()", "layers calibrate() calibrates")
     applied = applied_activations(model)
     goal = target_function(target_std, model, applied=applied)
     verbose = check_verbose(verbose, "calibrate()")
@@ -227,7 +215,15 @@ def calibrate(
         "warn_unscaled",
         "Pass False when the inputs are scaled on purpose as they are.",
     )
-    seed = check_seed(seed, "calibrate()'s ", "reproducible looks-linear kernels")
+    chrono = check_flag(
+        chrono,
+        "chrono",
+        "Pass True for gate biases set from the sequences' length.",
+    )
+    residual_scale = check_residual_scale(residual_scale)
+    seed = check_seed(
+        seed, "calibrate()'s ", "reproducible looks-linear kernels and chrono gates"
+    )
     batch = sample_batch(x, samples, "calibrate()", model)
     if warn_unscaled and not rescales_its_input(model):
         arrays.warn_if_unscaled(batch, "calibrate()")
@@ -244,16 +240,22 @@ def calibrate(
         )
     seed = seed_value(seed)
     before, count, _ = measure(model, batch, batch_statistics=False)
-    _calibrate_in_place(model, batch, goal, skip, forms, seed)
+    settings = Settings(goal, chrono=chrono, seed=seed)
+    starts, scales = _calibrate_in_place(
+        model, batch, settings, skip, forms, residual_scale
+    )
     after, _, _ = measure(model, batch, batch_statistics=False)
     after = {r["layer"]: r for r in after}
+    layers = [layer for layer in layers if layer in skip or starts.get(layer)]
     rows = [
         {
             "layer": layer.name,
             "class": type(layer).__name__,
             "activation": applied.get(layer, r["activation"]),
-            "target_std": None if layer in skip else float(goal(layer)),
-            "kernel": _kernel_start(layer, skip, forms),
+            "target_std": None
+            if layer in skip
+            else float(goal(layer)) * scales.get(layer, 1.0),
+            "kernel": _start(layer, skip, starts, scales),
             "std_before": r["pre_activation_std"],
             "std_after": after[layer.name]["pre_activation_std"],
             "mean_before": r["pre_activation_mean"],
@@ -294,33 +296,70 @@ def target_function(target_std, model, who="calibrate()", applied=None):
     return lambda layer: float(target_std)
 
 
-def _kernel_start(layer, skip, forms):
-    """What calibrate did to `layer`'s kernel, as the report names it."""
+def check_residual_scale(value):
+    """`residual_scale=` checked: None, or a number in (0, 1e4]."""
+    if value is None or (is_number(value) and 0 < value <= LARGEST_TARGET):
+        return None if value is None else float(value)
+    raise ValueError(
+        f"calibrate()'s residual_scale must be None (each residual branch "
+        f"joins its stream at the stream's std / sqrt(number of residual "
+        f"merges)) or a number > 0 (the branch's std over the stream's at "
+        f"every merge, e.g. 0.01 to start every block close to the identity), "
+        f"but got {value!r}."
+    )
+
+
+def _start(layer, skip, starts, scales):
+    """What calibrate did to `layer`, as the report names it."""
     if layer in skip:
         return None
-    if layer in forms:
-        return forms[layer]
-    return "kept (depthwise)" if isinstance(layer, DEPTHWISE) else "orthogonal"
+    start = starts[layer]
+    if layer in scales:
+        start = f"{start}, residual branch x{scales[layer]:.3g}"
+    return start
 
 
-def _calibrate_in_place(model, batch, goal, skip, forms=None, seed=None):
-    """Orthogonalizes, then rescales and centres; restores everything on error."""
+def _calibrate_in_place(model, batch, settings, skip, forms=None, residual=None):
+    """Calibrates every layer in one pass; restores everything on error.
+
+    Returns ({layer: what its start became}, {layer ending a residual
+    branch: the factor its output got}).
+    """
     forms = forms or {}
+    starts = {}
     with all_or_nothing(model, "Calibrating"):
-        _looks_linear.assign(forms, seed)
+        _looks_linear.assign(forms, settings.seed)
         for layer in kernel_layers(model):
-            if isinstance(layer, DEPTHWISE) or layer in skip or layer in forms:
+            if layer in skip:
+                continue
+            starts[layer] = forms.get(layer, "orthogonal")
+            if isinstance(layer, DEPTHWISE):
+                starts[layer] = "kept (depthwise)"
+            if isinstance(layer, DEPTHWISE) or layer in forms:
                 continue
             kernel = scale_variable(layer)
             values = keras.ops.convert_to_numpy(kernel)
             kernel.assign(nearest_orthogonal(values).astype(values.dtype))
+        streams = ResidualStreams(model, residual, skip)
+
+        def special(layer, args, kwargs):
+            streams.remember(layer, args, kwargs)
+            rule = rule_of(layer)
+            if rule is not None:
+                starts[layer] = rule(layer, args, kwargs, settings)
+                return True, None
+            output = streams.merge(layer, args, kwargs)
+            return output is not None, output
+
         run_rescaling(
             model,
             keras.ops.convert_to_tensor(np.asarray(batch, dtype="float32")),
-            goal,
+            settings.target_of,
             center=True,
             refresh=True,
             skip=skip,
+            special=special,
             tolerance=0.02,
             max_iterations=10,
         )
+    return starts, streams.scales

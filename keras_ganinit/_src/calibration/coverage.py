@@ -1,7 +1,8 @@
 """Which layers with weights `calibrate` leaves as they were, and why.
 
-`calibrate` rescales the kernels of Dense and convolution layers and
-refreshes BatchNormalization statistics. Every other layer with weights is
+`calibrate` rescales the kernels of Dense and convolution layers, has a
+rule for recurrent, attention, embedding and time-distributed layers
+(layer_rules.py), and refreshes BatchNormalization statistics. Every other layer with weights is
 named in its report with the reason, from the table below, so that nothing
 is skipped silently.
 """
@@ -10,26 +11,33 @@ import keras
 
 from keras_ganinit._src.graph.layers import leaf_layers
 
-_NOT_YET = (
-    "calibrate() has no rule for {kind} yet, so its weights keep their initializers"
-)
-
-# (layer classes, why they are left as they were), first match wins.
+# (layer classes, why they are left as they were), first match wins. The
+# classes listed first are those calibrate has a rule for: they are left
+# only where the rule cannot read them.
 REASONS = (
     (
-        (keras.layers.RNN, keras.layers.Bidirectional, keras.layers.TimeDistributed),
-        _NOT_YET.format(kind="recurrent layers and wrappers"),
+        (keras.layers.RNN, keras.layers.Bidirectional),
+        "its cell is not a SimpleRNN, LSTM, GRU or ConvLSTM cell, whose gate "
+        "layout calibrate() knows; its weights keep their initializers",
+    ),
+    (
+        (keras.layers.Embedding,),
+        "its table is quantized or LoRA-adapted, so it cannot be rescaled in "
+        "place; its weights keep their initializers",
+    ),
+    (
+        (keras.layers.TimeDistributed,),
+        "the layer it wraps has no kernel or rule calibrate() knows",
     ),
     (
         (
-            keras.layers.MultiHeadAttention,
             keras.layers.GroupQueryAttention,
             keras.layers.Attention,
             keras.layers.AdditiveAttention,
         ),
-        _NOT_YET.format(kind="attention layers"),
+        "calibrate() has rules for MultiHeadAttention only; this attention "
+        "layer's weights keep their initializers",
     ),
-    (keras.layers.Embedding, _NOT_YET.format(kind="embeddings")),
     (
         (
             keras.layers.LayerNormalization,

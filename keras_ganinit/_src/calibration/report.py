@@ -6,7 +6,7 @@ COLUMNS = (
     ("layer", "layer"),
     ("class", "class"),
     ("activation", "activation"),
-    ("kernel", "kernel"),
+    ("kernel", "start"),
     ("target_std", "target"),
     ("std_before", "std before"),
     ("std_after", "std after"),
@@ -18,20 +18,22 @@ COLUMNS = (
 class CalibrationReport:
     """Each calibrated layer's output spread on the batch, before and after.
 
-    Made by `keras_ganinit.calibrate`. `rows` holds one dict per layer with a
-    kernel, in the order the layers ran, with the keys `layer`, `class`,
-    `activation`, `kernel` (what its kernel became: "orthogonal", "kept
-    (depthwise)", one of the looks-linear forms, or None for a layer left as
-    it was), `target_std` (None for a layer left as it was),
+    Made by `keras_ganinit.calibrate`. `rows` holds one dict per layer it
+    calibrates, in the order the layers ran, with the keys `layer`, `class`,
+    `activation`, `kernel` (the start the layer got: "orthogonal", "kept
+    (depthwise)", one of the looks-linear forms, a recurrent, attention or
+    embedding layer's rule, with ", residual branch x0.25" where its output
+    was scaled to join a residual stream; None for a layer left as it was),
+    `target_std` (the std it was given; None for a layer left as it was),
     `std_before`, `std_after` (the layer's pre-activation spread over the
     batch, as `activation_report` measures it: the root mean square over
     units of each unit's std) and `mean_before`, `mean_after` (the mean of
     its pre-activation). `str(report)` prints them as a table.
 
     `left` names every other layer with weights that calibrate left exactly
-    as it was, and why (a recurrent, attention or embedding layer, which it
-    has no rule for yet; a layer normalization, which sets its own output
-    scale): one dict per layer with the keys `layer`, `class` and `why`.
+    as it was, and why (for example a layer normalization, which sets its
+    own output scale, or a recurrent layer with a custom cell): one dict
+    per layer with the keys `layer`, `class` and `why`.
     `str(report)` lists them under the table. Nothing is skipped silently.
 
     Args:
@@ -68,12 +70,12 @@ class CalibrationReport:
         )
 
     def __str__(self):
-        # The kernel column only where calibrate did more than orthogonalize.
+        # The start column only where calibrate did more than orthogonalize.
         columns = [
             (key, name)
             for key, name in COLUMNS
             if key != "kernel"
-            or any(str(r.get("kernel")).startswith("looks") for r in self.rows)
+            or any(r.get("kernel") not in (None, "orthogonal") for r in self.rows)
         ]
         left = 4 if len(columns) == len(COLUMNS) else 3  # the text columns
         lines = [

@@ -126,20 +126,28 @@ def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
         )
 
 
-def run_rescaling(model, x_batch, target_of, center, refresh, skip=(), **options):
+def run_rescaling(
+    model, x_batch, target_of, center, refresh, skip=(), special=None, **options
+):
     """One pass through `model`: each kernel layer rescaled on its real inputs.
 
     Layers are visited in the graph's order and rescaled just before they
     run, so every layer sees the final outputs of all layers before it. With
     `refresh`, each BatchNormalization's moving statistics are set to its
     inputs' just before it runs. Layers in `skip` are left as they are.
+    `special(layer, args, kwargs)`, if given, sees every operation first:
+    it returns (True, output or None) for one it has dealt with itself.
     """
     done = {id(layer) for layer in skip}
 
-    def before(layer, args):
+    def before(layer, args, kwargs):
         if id(layer) in done:
             return  # a layer called twice is rescaled on its first call
         done.add(id(layer))
+        if special is not None:
+            handled, output = special(layer, args, kwargs)
+            if handled:
+                return output
         if scale_variable(layer) is not None:
             rescale_layer(layer, args, target_of(layer), center=center, **options)
         elif refresh and isinstance(layer, keras.layers.BatchNormalization):

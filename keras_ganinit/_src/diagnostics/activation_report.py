@@ -86,7 +86,12 @@ class ActivationReport:
             "saturated",
             "finite",
         )
-        lines = [[r[key] for key in KEYS] for r in self.rows]
+        keys = list(KEYS)
+        if any(r.get("attention_entropy") is not None for r in self.rows):
+            header = (*header, "attention entropy")
+        else:
+            keys.remove("attention_entropy")
+        lines = [["" if r.get(key) is None else r[key] for key in keys] for r in self.rows]
         return (
             f"Activation report of {self.model_name!r} on {self.samples} "
             f"samples\n{text_table(header, lines, left=3)}"
@@ -300,8 +305,10 @@ def activation_report(
     Runs `model` once on `x` in inference mode, one layer at a time
     (nested models, branches and shared layers included), and records, for
     each layer that has weights or applies an activation (Dense, Conv,
-    BatchNormalization, Activation, ReLU...; not Flatten, pooling, Add,
-    Concatenate, Reshape), how its values spread before and after its
+    BatchNormalization, Activation, ReLU, LSTM, MultiHeadAttention,
+    Embedding...; not Flatten, pooling, Concatenate, Reshape) or adds its
+    inputs (an `Add` layer or `a + b`: a residual stream), how its values
+    spread before and after its
     activation, how many of its units are dead, how many of its outputs are
     saturated and whether they are all finite. Nothing in the model changes.
 
@@ -328,6 +335,11 @@ def activation_report(
       within `margin` of a limit (`y <= low + margin` or
       `y >= high - margin`); 0.0 for every other activation.
     - `finite`: whether every value of its output is finite.
+    - `attention_entropy`: for a `MultiHeadAttention` layer, the entropy of
+      its attention over the keys divided by log(number of keys), averaged
+      over queries, heads and samples: 1 for uniform attention (each query
+      averages every key), 0 for one-hot (each query sees one key, where
+      the softmax passes no gradient). None for every other layer.
 
     Args:
         model: a built functional or Sequential `keras.Model`.

@@ -5,12 +5,18 @@ returns one row of plain numbers per reported layer; `ActivationReport`
 (activation_report.py) renders and judges them.
 """
 
+import math
+
 import keras
 import numpy as np
 
 from keras_ganinit._src.graph import probe as _probe
 from keras_ganinit._src.graph.activations import activation_name
-from keras_ganinit._src.graph.layers import ACTIVATION_LAYERS, NORMALIZATIONS
+from keras_ganinit._src.graph.layers import (
+    ACTIVATION_LAYERS,
+    NORMALIZATIONS,
+    is_addition,
+)
 from keras_ganinit._src.utils.arrays import as_array, non_finite_message
 from keras_ganinit._src.utils.checks import is_number
 from keras_ganinit._src.utils.data import check_input_shape
@@ -39,15 +45,21 @@ KEYS = (
     "dead_fraction",
     "saturated_fraction",
     "finite",
+    "attention_entropy",
 )
 
 
 def is_reported(layer):
-    """Whether `layer` gets a row: it has weights or applies an activation."""
+    """Whether `layer` gets a row.
+
+    It has weights, applies an activation, or adds its inputs (an `Add`
+    layer or `a + b`: its row is a residual stream's std after the merge).
+    """
     return (
         bool(getattr(layer, "weights", None))
         or isinstance(layer, ACTIVATION_LAYERS)
         or callable(getattr(layer, "activation", None))
+        or is_addition(layer)
     )
 
 
@@ -84,6 +96,9 @@ def row(probe, margin):
             "dead_fraction": dead,
             "saturated_fraction": saturated,
             "finite": bool(np.isfinite(output).all()),
+            "attention_entropy": None
+            if probe.attention is None
+            else attention_entropy(probe.attention),
         }
 
 
@@ -201,3 +216,32 @@ def effective_rank(features):
     share = singular / total
     share = share[share > 0]
     return float(np.exp(-(share * np.log(share)).sum()))
+
+
+def logit_spread(scores):
+    """The std of the attention logits within each query's row, on average.
+
+    Read back from the softmax's output (`log p` is the logit up to a
+    constant per row); keys masked out (probability 0) are left out.
+    """
+    scores = scores.reshape(-1, scores.shape[-1])
+    valid = scores > 0
+    logits = np.where(valid, np.log(np.where(valid, scores, 1.0)), 0.0)
+    count = np.maximum(valid.sum(axis=1), 1)
+    mean = logits.sum(axis=1) / count
+    variance = (np.where(valid, logits - mean[:, None], 0.0) ** 2).sum(axis=1) / count
+    return float(np.sqrt(np.mean(variance)))
+
+
+def attention_entropy(scores):
+    """The attention's entropy over the keys, divided by log(keys), on average.
+
+    1 for uniform attention (every query averages all keys); 0 for one-hot
+    attention (each query sees one key).
+    """
+    scores = scores.reshape(-1, scores.shape[-1])
+    if scores.shape[-1] < 2:
+        return 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(scores > 0, scores * np.log(scores), 0.0)
+    return float(np.mean(-terms.sum(axis=1)) / math.log(scores.shape[-1]))

@@ -52,8 +52,9 @@ def _call_in_inference(operation, args, kwargs):
 def run(model, x, before=None):
     """Runs `model` on `x` in inference mode, one leaf layer at a time.
 
-    `before(layer, args)` is called just before each leaf layer (not a
-    nested model) runs, with the arguments it is about to get: the layer's
+    `before(layer, args, kwargs)` is called just before each leaf layer
+    (not a nested model) runs, with the arguments it is about to get: the
+    layer's
     real inputs, computed with every layer before it as it stands then. So
     a `before` that changes a layer's weights sees that change in all that
     follows, within this one pass. A `before` that has already called the
@@ -76,8 +77,8 @@ def run(model, x, before=None):
                 inner = args[0] if len(args) == 1 else list(args)
                 return run(operation, inner, before)
             if before is not None:
-                output = before(operation, args)
-                if output is not None and not kwargs:
+                output = before(operation, args, kwargs)
+                if output is not None:
                     return output
             return _call_in_inference(operation, args, kwargs)
 
@@ -89,7 +90,7 @@ def run(model, x, before=None):
 def _run_chain(model, x, before):
     y = x
     for layer in leaf_layers(model):
-        output = None if before is None else before(layer, (y,))
+        output = None if before is None else before(layer, (y,), {})
         y = _call_in_inference(layer, (y,), {}) if output is None else output
     try:
         expected = tuple(model.outputs[0].shape[1:])

@@ -207,3 +207,16 @@ def excluded(exclude, layers, who, what="layers with a kernel"):
         for layer in layers
         if any(item is layer or item == layer.name for item in items)
     ]
+
+
+def is_addition(operation):
+    """Whether `operation` adds its inputs: an `Add` layer, or `a + b`."""
+    if isinstance(operation, keras.layers.Add):
+        return True
+    # `x + y` on Keras tensors records keras.ops' Add operation, which Keras
+    # does not export as a class.
+    return (
+        type(operation).__name__ == "Add"
+        and type(operation).__module__.startswith("keras.")
+        and not isinstance(operation, keras.layers.Layer)
+    )

@@ -30,6 +30,8 @@ class Probe:
         channel_axis: the axis of `output` that holds its units or channels.
         consumers: the operations that take its output in the model's graph
             (empty for a model output).
+        attention: for a `MultiHeadAttention` layer, its attention scores
+            (the softmax's output, keys last); None for other layers.
     """
 
     layer: keras.layers.Layer
@@ -37,6 +39,7 @@ class Probe:
     output: np.ndarray
     channel_axis: int
     consumers: tuple = ()
+    attention: np.ndarray | None = None
 
 
 def by_channel(array, axis):
@@ -168,8 +171,8 @@ def _numpy(value):
     return np.asarray(keras.ops.convert_to_numpy(value), dtype="float64")
 
 
-def _call(layer, args):
-    return _numpy(_graph._call_in_inference(layer, args, {}))
+def _call(layer, args, kwargs=None):
+    return _numpy(_graph._call_in_inference(layer, args, kwargs or {}))
 
 
 # Layers whose output is exactly `activation(output with a linear
@@ -190,7 +193,7 @@ FUSED_ACTIVATION = (
 )
 
 
-def _outputs(layer, args):
+def _outputs(layer, args, kwargs):
     """(pre-activation as float64 NumPy or None: the output, output tensor).
 
     One call of the layer where its activation can be applied apart (the
@@ -199,15 +202,15 @@ def _outputs(layer, args):
     activation = getattr(layer, "activation", None)
     fused = activation is not None and activation is not keras.activations.linear
     if isinstance(layer, FUSED_ACTIVATION) and fused:
-        pre = _linear_call(layer, args)
+        pre = _linear_call(layer, args, kwargs)
         return _numpy(pre), activation(pre)
-    output = _graph._call_in_inference(layer, args, {})
+    output = _graph._call_in_inference(layer, args, kwargs)
     if isinstance(layer, ACTIVATION_LAYERS) or fused:
-        return pre_activation(layer, args), output
+        return pre_activation(layer, args, kwargs=kwargs), output
     return None, output
 
 
-def pre_activation(layer, args, output=None):
+def pre_activation(layer, args, output=None, kwargs=None):
     """`layer`'s output on `args` with its fused activation switched off.
 
     An activation layer's (`ReLU`...) is its input. `output`, the layer's
@@ -218,24 +221,31 @@ def pre_activation(layer, args, output=None):
         return _numpy(args[0])
     activation = getattr(layer, "activation", None)
     if activation is None or activation is keras.activations.linear:
-        return _call(layer, args) if output is None else output
-    return _numpy(_linear_call(layer, args))
+        return _call(layer, args, kwargs) if output is None else output
+    return _numpy(_linear_call(layer, args, kwargs))
 
 
-def _linear_call(layer, args):
+def _linear_call(layer, args, kwargs=None):
     """`layer` called on `args` with its `activation` set to linear meanwhile.
 
     A layer whose activation cannot be set is called as it is.
     """
     activation = layer.activation
+    kwargs = kwargs or {}
     try:
         layer.activation = keras.activations.linear
     except AttributeError:  # a read-only activation: nothing to switch off
-        return _graph._call_in_inference(layer, args, {})
+        return _graph._call_in_inference(layer, args, kwargs)
     try:
-        return _graph._call_in_inference(layer, args, {})
+        return _graph._call_in_inference(layer, args, kwargs)
     finally:
         layer.activation = activation
+
+
+def _call_scores(layer, args, kwargs):
+    """An attention layer's scores on its real arguments (float64 NumPy)."""
+    kwargs = {**kwargs, "return_attention_scores": True, "training": False}
+    return _numpy(layer(*args, **kwargs)[1])
 
 
 def set_batch_statistics(layer, inputs):
@@ -285,7 +295,7 @@ def layer_outputs(model, x, select=None, batch_statistics=False):
     seen = set()
     saved = []
 
-    def before(layer, args):
+    def before(layer, args, kwargs):
         if id(layer) in seen:
             return
         seen.add(id(layer))
@@ -293,12 +303,17 @@ def layer_outputs(model, x, select=None, batch_statistics=False):
             saved.extend(set_batch_statistics(layer, args[0]))
         if select is not None and not select(layer):
             return
-        pre, output_tensor = _outputs(layer, args)
+        pre, output_tensor = _outputs(layer, args, kwargs)
         output = _numpy(output_tensor)
         pre = output if pre is None else pre
         fmt = facts.formats.get(id(layer)) or default
         axis = channel_axis(fmt, output.ndim)
-        probes.append(Probe(layer, pre, output, axis, facts.consumers(layer)))
+        scores = None
+        if isinstance(layer, keras.layers.MultiHeadAttention):
+            scores = _call_scores(layer, args, kwargs)
+        probes.append(
+            Probe(layer, pre, output, axis, facts.consumers(layer), scores)
+        )
         return output_tensor  # the pass goes on from it: no second call
 
     try:

@@ -1,0 +1,333 @@
+"""calibrate's rules for the layers whose scale is not one plain kernel.
+
+Dense and convolution layers are rescaled by `rescaling.rescale_layer`. The
+layers below hold several weights that each set part of their output, so
+each gets its own small rule, in a table (`RULES`): recurrent layers and
+their wrappers, multi-head attention, embeddings and `TimeDistributed`.
+Every rule gets the layer and the real inputs it receives in calibrate's
+pass (every layer before it already calibrated), sets its weights in
+place, and returns a short description of what it did for the report.
+"""
+
+import dataclasses
+import math
+
+import keras
+import numpy as np
+
+from keras_ganinit._src.calibration.orthogonal import nearest_orthogonal
+from keras_ganinit._src.diagnostics.statistics import logit_spread
+from keras_ganinit._src.graph import probe as _probe
+from keras_ganinit._src.graph.layers import leaf_layers, scale_variable
+
+# How many rows (samples times steps or positions) a rule measures at most:
+# enough for a std to within about 1%, few enough to stay fast.
+ROWS = 8192
+
+# The spread of the attention logits calibrate gives each attention layer:
+# the std, within each query's row, of the logits its softmax sees. At 1 the
+# attention is neither uniform (0: every query averages all keys) nor
+# one-hot (a few units: each query sees one key, and the softmax's gradient
+# vanishes).
+LOGIT_STD = 1.0
+
+
+@dataclasses.dataclass
+class Settings:
+    """What every rule may read: the target std of a layer, the options."""
+
+    target_of: object
+    chrono: bool = False
+    seed: int | None = None
+
+
+def _numpy(value):
+    return np.asarray(keras.ops.convert_to_numpy(value), dtype="float64")
+
+
+def _rows(array):
+    """At most `ROWS` rows of a (rows, ...) array, evenly spaced."""
+    if len(array) <= ROWS:
+        return array
+    return array[np.linspace(0, len(array) - 1, ROWS).astype(int)]
+
+
+def _spread(by_channel, name):
+    """The std each unit has over the rows, as calibrate measures it.
+
+    The root mean square over units of each unit's std: a ValueError if it
+    is 0 or not finite, which no rescaling can fix.
+    """
+    spread = float(np.sqrt(np.mean(np.var(by_channel, axis=0))))
+    if not np.isfinite(spread) or spread == 0.0:
+        raise ValueError(
+            f"Layer {name!r} outputs {'a constant' if spread == 0 else 'non-finite values'} "
+            f"on the batch, so it cannot be calibrated. Pass a batch of varied "
+            f"real samples (keras_ganinit.activation_report(model, x) shows "
+            f"where the signal is lost)."
+        )
+    return spread
+
+
+def _assign(variable, value):
+    variable.assign(np.asarray(value).astype(keras.backend.standardize_dtype(variable.dtype)))
+
+
+# -- Embeddings --------------------------------------------------------------
+
+
+def embedding(layer, args, kwargs, settings):
+    """Centred rows, scaled so the looked-up vectors have the target std."""
+    table = getattr(layer, "embeddings", None)
+    if not hasattr(table, "assign"):
+        return None  # a quantized or LoRA-adapted table: coverage names it
+    ids = _numpy(args[0] if args else kwargs["inputs"]).astype("int64").ravel()
+    values = _numpy(table)
+    ids = ids[(ids >= 0) & (ids < len(values))]
+    looked_up = _rows(values[ids])
+    mean = looked_up.mean(axis=0)
+    target = settings.target_of(layer)
+    _assign(table, (values - mean) * (target / _spread(looked_up - mean, layer.name)))
+    return f"centred, std {target:g}"
+
+
+# -- Recurrent layers ------------------------------------------------------------
+
+# The gates of each recurrent layer, in the order Keras stacks their columns.
+LSTM_GATES = ("input", "forget", "cell", "output")
+GATES = (
+    (
+        (
+            keras.layers.LSTM,
+            keras.layers.ConvLSTM1D,
+            keras.layers.ConvLSTM2D,
+            keras.layers.ConvLSTM3D,
+        ),
+        LSTM_GATES,
+    ),
+    ((keras.layers.GRU,), ("update", "reset", "candidate")),
+    ((keras.layers.SimpleRNN,), ("state",)),
+)
+
+
+def _gates(layer):
+    for classes, names in GATES:
+        if isinstance(layer, classes):
+            return names
+    return None
+
+
+def _input_contribution(cell, inputs, block):
+    """x W for one gate's block of the input kernel, as (rows, units)."""
+    if block.ndim == 2:
+        return inputs @ block
+    outputs = keras.ops.conv(
+        keras.ops.convert_to_tensor(inputs.astype("float32")),
+        keras.ops.convert_to_tensor(block.astype("float32")),
+        strides=cell.strides,
+        padding=cell.padding,
+        data_format=cell.data_format,
+        dilation_rate=cell.dilation_rate,
+    )
+    outputs = _numpy(outputs)
+    axis = _probe.channel_axis(cell.data_format, outputs.ndim)
+    return _probe.by_channel(outputs, axis)
+
+
+def _gate_offsets(cell, names, steps, settings):
+    """The bias each gate starts from, on top of centring its input.
+
+    LSTM: the forget gate at 1 where `unit_forget_bias` (Keras's default,
+    Jozefowicz et al. 2015). With `chrono`, the forget gate (LSTM) or the
+    update gate (GRU, which keeps the state where it is 1) at log(u), u
+    drawn uniformly in [1, steps - 1], and the LSTM's input gate at -log(u):
+    memories that last about as long as the sequences in the data (Tallec &
+    Ollivier, 2018).
+    """
+    units = cell.units if hasattr(cell, "units") else cell.filters
+    offsets = {name: np.zeros(units) for name in names}
+    if "forget" in names and getattr(cell, "unit_forget_bias", False):
+        offsets["forget"] += 1.0
+    if settings.chrono and names != ("state",):
+        rng = np.random.default_rng(settings.seed)
+        memory = np.log(rng.uniform(1.0, max(steps - 1.0, 2.0), size=units))
+        if "forget" in names:
+            offsets["forget"], offsets["input"] = memory, -memory
+        else:
+            offsets["update"] = memory
+    return offsets
+
+
+def recurrent(layer, args, kwargs, settings):
+    """Orthogonal gate blocks, input parts at the target std, gates centred.
+
+    Each gate's block of the input kernel becomes its nearest orthogonal
+    matrix, scaled so that its contribution on the layer's real input
+    sequences (every step of every sample) has the target std, and the
+    bias centres it, plus the gate's start (`_gate_offsets`). Each block of
+    the recurrent kernel becomes its nearest orthogonal matrix, which keeps
+    the state's norm from step to step (gain 1).
+    """
+    if isinstance(layer, keras.layers.Bidirectional):
+        forward = recurrent(layer.forward_layer, args, kwargs, settings)
+        recurrent(layer.backward_layer, args, kwargs, settings)
+        return forward and f"both ways: {forward}"
+    cell = layer.cell
+    names = _gates(layer)
+    if names is None or getattr(cell, "kernel", None) is None:
+        return None
+    sequences = _numpy(args[0] if args else kwargs["sequences"])
+    steps = sequences.shape[1]
+    inputs = _rows(sequences.reshape((-1,) + sequences.shape[2:]))
+    target = settings.target_of(layer)
+    kernel = _numpy(cell.kernel)
+    recurrent_kernel = _numpy(cell.recurrent_kernel)
+    units = kernel.shape[-1] // len(names)
+    offsets = _gate_offsets(cell, names, steps, settings)
+    shifts = []
+    for j, name in enumerate(names):
+        columns = slice(j * units, (j + 1) * units)
+        block = nearest_orthogonal(kernel[..., columns]).astype("float64")
+        z = _input_contribution(cell, inputs, block)
+        scale = target / _spread(z - z.mean(axis=0), layer.name)
+        kernel[..., columns] = block * scale
+        shifts.append(offsets[name] - z.mean(axis=0) * scale)
+        recurrent_kernel[..., columns] = nearest_orthogonal(
+            recurrent_kernel[..., columns]
+        )
+    _assign(cell.kernel, kernel)
+    _assign(cell.recurrent_kernel, recurrent_kernel)
+    bias = getattr(cell, "bias", None)
+    if bias is not None:
+        values = _numpy(bias)
+        if values.ndim == 2:  # GRU with reset_after: (input, recurrent) rows
+            values[0] = np.concatenate(shifts)
+        else:
+            values = np.concatenate(shifts)
+        _assign(bias, values)
+    gates = "chrono gates" if settings.chrono and len(names) > 1 else "gates centred"
+    return f"orthogonal blocks, input std {target:g}, {gates}"
+
+
+# -- Attention ---------------------------------------------------------------
+
+
+def _attention_call(layer, args, kwargs):
+    """(output, attention scores) of `layer` on its real arguments."""
+    kwargs = {**kwargs, "return_attention_scores": True, "training": False}
+    output, scores = layer(*args, **kwargs)
+    return _numpy(output), _numpy(scores)
+
+
+def _orthogonalize(dense):
+    kernel = _numpy(dense.kernel)
+    flat = kernel.reshape(kernel.shape[0], -1)
+    _assign(dense.kernel, nearest_orthogonal(flat).reshape(kernel.shape))
+
+
+def _rescale(dense, scale, center=None):
+    """Kernel (and bias) times `scale`; `center`: unit means to take away."""
+    dense.kernel.assign(dense.kernel * scale)
+    bias = getattr(dense, "bias", None)
+    if bias is None:
+        return
+    values = _numpy(bias) * scale
+    if center is not None:
+        values = values - center.reshape(values.shape)
+    _assign(bias, values)
+
+
+def attention(layer, args, kwargs, settings):
+    """Query/key scales for a sane logit spread; value/output like Dense.
+
+    The query, key and value projections become their nearest orthogonal
+    maps. The values are rescaled to the target std and centred; query and
+    key are scaled alike until the attention logits have std `LOGIT_STD`
+    within each query's row; then the output projection is rescaled so the
+    layer's output has the target std and zero mean per unit.
+    """
+    projections = (
+        layer.query_dense,
+        layer.key_dense,
+        layer.value_dense,
+        layer.output_dense,
+    )
+    for dense in projections:
+        _orthogonalize(dense)
+    target = settings.target_of(layer)
+    value = kwargs.get("value", args[1] if len(args) > 1 else None)
+    if value is not None:
+        units = int(np.prod(layer.value_dense.kernel.shape[1:]))
+        values = _rows(_numpy(layer.value_dense(value)).reshape(-1, units))
+        mean = values.mean(axis=0)
+        scale = target / _spread(values - mean, layer.name)
+        _rescale(layer.value_dense, scale, mean * scale)
+    for _ in range(6):
+        output, scores = _attention_call(layer, args, kwargs)
+        spread = logit_spread(scores)
+        if not np.isfinite(spread) or spread == 0.0:
+            break  # one key per query: there is no spread to set
+        if abs(spread - LOGIT_STD) <= 0.02 * LOGIT_STD:
+            break
+        scale = math.sqrt(LOGIT_STD / spread)
+        _rescale(layer.query_dense, scale)
+        _rescale(layer.key_dense, scale)
+    output, _ = _attention_call(layer, args, kwargs)
+    output = _rows(_probe.by_channel(output, -1))
+    bias = getattr(layer.output_dense, "bias", None)
+    before_bias = output - (0.0 if bias is None else _numpy(bias).ravel())
+    mean = before_bias.mean(axis=0)
+    scale = target / _spread(before_bias - mean, layer.name)
+    _rescale(layer.output_dense, scale)
+    if bias is not None:
+        _assign(bias, -mean * scale)
+    return f"logit std {LOGIT_STD:g}, output std {target:g}"
+
+
+# -- Wrappers ----------------------------------------------------------------
+
+
+def time_distributed(layer, args, kwargs, settings):
+    """The wrapped layer calibrated on every step of the sequences at once."""
+    from keras_ganinit._src.calibration.rescaling import rescale_layer
+
+    inner = layer.layer
+    sequences = _numpy(args[0] if args else kwargs["inputs"])
+    steps = _rows(sequences.reshape((-1,) + sequences.shape[2:]))
+    steps = keras.ops.convert_to_tensor(steps.astype("float32"))
+    rule = rule_of(inner)
+    if rule is not None:
+        return rule(inner, (steps,), {}, settings)
+    kernel = scale_variable(inner)
+    if kernel is None:
+        return None
+    values = _numpy(kernel)
+    _assign(kernel, nearest_orthogonal(values))
+    target = settings.target_of(layer)
+    rescale_layer(inner, (steps,), target, 0.02, 10, center=True)
+    return f"orthogonal, std {target:g} on every step"
+
+
+# (layer classes, rule), first match wins.
+RULES = (
+    ((keras.layers.RNN, keras.layers.Bidirectional), recurrent),
+    ((keras.layers.MultiHeadAttention,), attention),
+    ((keras.layers.Embedding,), embedding),
+    ((keras.layers.TimeDistributed,), time_distributed),
+)
+
+
+def rule_of(layer):
+    """The rule that calibrates `layer`, or None (a kernel layer, or none)."""
+    if isinstance(layer, keras.layers.GroupQueryAttention):
+        return None
+    return next((rule for classes, rule in RULES if isinstance(layer, classes)), None)
+
+
+def calibrated_layers(model):
+    """`model`'s leaf layers that calibrate changes, in order."""
+    return [
+        layer
+        for layer in leaf_layers(model)
+        if scale_variable(layer) is not None or rule_of(layer) is not None
+    ]
