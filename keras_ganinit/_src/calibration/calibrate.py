@@ -246,7 +246,6 @@ def calibrate(
     )
     after, _, _ = measure(model, batch, batch_statistics=False)
     after = {r["layer"]: r for r in after}
-    layers = [layer for layer in layers if layer in skip or starts.get(layer)]
     rows = [
         {
             "layer": layer.name,

@@ -78,9 +78,7 @@ def _assign(variable, value):
 
 def embedding(layer, args, kwargs, settings):
     """Centred rows, scaled so the looked-up vectors have the target std."""
-    table = getattr(layer, "embeddings", None)
-    if not hasattr(table, "assign"):
-        return None  # a quantized or LoRA-adapted table: coverage names it
+    table = layer.embeddings
     ids = _numpy(args[0] if args else kwargs["inputs"]).astype("int64").ravel()
     values = _numpy(table)
     ids = ids[(ids >= 0) & (ids < len(values))]
@@ -174,8 +172,6 @@ def recurrent(layer, args, kwargs, settings):
         return forward and f"both ways: {forward}"
     cell = layer.cell
     names = _gates(layer)
-    if names is None or getattr(cell, "kernel", None) is None:
-        return None
     sequences = _numpy(args[0] if args else kwargs["sequences"])
     steps = sequences.shape[1]
     inputs = _rows(sequences.reshape((-1,) + sequences.shape[2:]))
@@ -299,8 +295,6 @@ def time_distributed(layer, args, kwargs, settings):
     if rule is not None:
         return rule(inner, (steps,), {}, settings)
     kernel = scale_variable(inner)
-    if kernel is None:
-        return None
     values = _numpy(kernel)
     _assign(kernel, nearest_orthogonal(values))
     target = settings.target_of(layer)
@@ -308,20 +302,42 @@ def time_distributed(layer, args, kwargs, settings):
     return f"orthogonal, std {target:g} on every step"
 
 
-# (layer classes, rule), first match wins.
+def _recurrent_readable(layer):
+    if isinstance(layer, keras.layers.Bidirectional):
+        layer = layer.forward_layer
+    return _gates(layer) is not None and getattr(layer.cell, "kernel", None) is not None
+
+
+def _embedding_readable(layer):
+    # A quantized or LoRA-adapted table cannot be rescaled in place.
+    return hasattr(getattr(layer, "embeddings", None), "assign")
+
+
+def _time_distributed_readable(layer):
+    return scale_variable(layer.layer) is not None or rule_of(layer.layer) is not None
+
+
+def _always(layer):
+    return True
+
+
+# (layer classes, rule, whether the rule can read the layer), first match
+# wins. A layer the rule cannot read is left as it was, and the report says
+# why (coverage.py).
 RULES = (
-    ((keras.layers.RNN, keras.layers.Bidirectional), recurrent),
-    ((keras.layers.MultiHeadAttention,), attention),
-    ((keras.layers.Embedding,), embedding),
-    ((keras.layers.TimeDistributed,), time_distributed),
+    ((keras.layers.RNN, keras.layers.Bidirectional), recurrent, _recurrent_readable),
+    ((keras.layers.MultiHeadAttention,), attention, _always),
+    ((keras.layers.Embedding,), embedding, _embedding_readable),
+    ((keras.layers.TimeDistributed,), time_distributed, _time_distributed_readable),
 )
 
 
 def rule_of(layer):
     """The rule that calibrates `layer`, or None (a kernel layer, or none)."""
-    if isinstance(layer, keras.layers.GroupQueryAttention):
-        return None
-    return next((rule for classes, rule in RULES if isinstance(layer, classes)), None)
+    for classes, rule, readable in RULES:
+        if isinstance(layer, classes):
+            return rule if readable(layer) else None
+    return None
 
 
 def calibrated_layers(model):
