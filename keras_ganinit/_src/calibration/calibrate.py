@@ -44,7 +44,6 @@ from keras_ganinit._src.utils.checks import (
 )
 from keras_ganinit._src.utils.data import SAMPLES, sample_batch
 
-
 # Output std that calibration gives a layer, by the activation its output
 # gets (fused, or an activation layer right after it): tanh's slope falls
 # off beyond |x| = 1, and a smaller target kept more of its units in the

@@ -2,9 +2,9 @@
 
 `calibrate` rescales the kernels of Dense and convolution layers, has a
 rule for recurrent, attention, embedding and time-distributed layers
-(layer_rules.py), and refreshes BatchNormalization statistics. Every other layer with weights is
-named in its report with the reason, from the table below, so that nothing
-is skipped silently.
+(layer_rules.py), and refreshes BatchNormalization statistics. Every other
+layer with weights is named in its report with the reason, from the table
+below, so that nothing is skipped silently.
 """
 
 import keras

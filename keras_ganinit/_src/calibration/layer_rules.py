@@ -61,16 +61,19 @@ def _spread(by_channel, name):
     spread = float(np.sqrt(np.mean(np.var(by_channel, axis=0))))
     if not np.isfinite(spread) or spread == 0.0:
         raise ValueError(
-            f"Layer {name!r} outputs {'a constant' if spread == 0 else 'non-finite values'} "
-            f"on the batch, so it cannot be calibrated. Pass a batch of varied "
-            f"real samples (keras_ganinit.activation_report(model, x) shows "
+            f"Layer {name!r} outputs "
+            f"{'a constant' if spread == 0 else 'non-finite values'} on the "
+            f"batch, so it cannot be calibrated. Pass a batch of varied real "
+            f"samples (keras_ganinit.activation_report(model, x) shows "
             f"where the signal is lost)."
         )
     return spread
 
 
 def _assign(variable, value):
-    variable.assign(np.asarray(value).astype(keras.backend.standardize_dtype(variable.dtype)))
+    variable.assign(
+        np.asarray(value).astype(keras.backend.standardize_dtype(variable.dtype))
+    )
 
 
 # -- Embeddings --------------------------------------------------------------

@@ -91,7 +91,9 @@ class ActivationReport:
             header = (*header, "attention entropy")
         else:
             keys.remove("attention_entropy")
-        lines = [["" if r.get(key) is None else r[key] for key in keys] for r in self.rows]
+        lines = [
+            ["" if r.get(key) is None else r[key] for key in keys] for r in self.rows
+        ]
         return (
             f"Activation report of {self.model_name!r} on {self.samples} "
             f"samples\n{text_table(header, lines, left=3)}"

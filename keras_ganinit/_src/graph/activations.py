@@ -34,6 +34,8 @@ def activation_name(layer):
     ):
         if isinstance(layer, classes):
             return name
+    if isinstance(layer, keras.layers.TimeDistributed):
+        return activation_name(layer.layer)
     function = getattr(layer, "activation", None)
     if function is None:
         return "linear"

@@ -199,7 +199,7 @@ def _outputs(layer, args, kwargs):
     One call of the layer where its activation can be applied apart (the
     `FUSED_ACTIVATION` classes), two where it cannot.
     """
-    activation = getattr(layer, "activation", None)
+    activation = getattr(_holder(layer), "activation", None)
     fused = activation is not None and activation is not keras.activations.linear
     if isinstance(layer, FUSED_ACTIVATION) and fused:
         pre = _linear_call(layer, args, kwargs)
@@ -208,6 +208,13 @@ def _outputs(layer, args, kwargs):
     if isinstance(layer, ACTIVATION_LAYERS) or fused:
         return pre_activation(layer, args, kwargs=kwargs), output
     return None, output
+
+
+def _holder(layer):
+    """The layer whose `activation` applies: a TimeDistributed's inner one."""
+    if isinstance(layer, keras.layers.TimeDistributed):
+        return layer.layer
+    return layer
 
 
 def pre_activation(layer, args, output=None, kwargs=None):
@@ -219,7 +226,7 @@ def pre_activation(layer, args, output=None, kwargs=None):
     """
     if isinstance(layer, ACTIVATION_LAYERS):
         return _numpy(args[0])
-    activation = getattr(layer, "activation", None)
+    activation = getattr(_holder(layer), "activation", None)
     if activation is None or activation is keras.activations.linear:
         return _call(layer, args, kwargs) if output is None else output
     return _numpy(_linear_call(layer, args, kwargs))
@@ -230,16 +237,17 @@ def _linear_call(layer, args, kwargs=None):
 
     A layer whose activation cannot be set is called as it is.
     """
-    activation = layer.activation
+    holder = _holder(layer)
+    activation = holder.activation
     kwargs = kwargs or {}
     try:
-        layer.activation = keras.activations.linear
+        holder.activation = keras.activations.linear
     except AttributeError:  # a read-only activation: nothing to switch off
         return _graph._call_in_inference(layer, args, kwargs)
     try:
         return _graph._call_in_inference(layer, args, kwargs)
     finally:
-        layer.activation = activation
+        holder.activation = activation
 
 
 def _call_scores(layer, args, kwargs):
@@ -311,9 +319,7 @@ def layer_outputs(model, x, select=None, batch_statistics=False):
         scores = None
         if isinstance(layer, keras.layers.MultiHeadAttention):
             scores = _call_scores(layer, args, kwargs)
-        probes.append(
-            Probe(layer, pre, output, axis, facts.consumers(layer), scores)
-        )
+        probes.append(Probe(layer, pre, output, axis, facts.consumers(layer), scores))
         return output_tensor  # the pass goes on from it: no second call
 
     try:
