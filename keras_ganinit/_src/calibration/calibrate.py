@@ -344,8 +344,8 @@ def _calibrate_in_place(model, batch, settings, skip, forms=None, residual=None)
             streams.remember(layer, args, kwargs)
             rule = rule_of(layer)
             if rule is not None:
-                starts[layer] = rule(layer, args, kwargs, settings)
-                return True, None
+                starts[layer], output = rule(layer, args, kwargs, settings)
+                return True, output
             output = streams.merge(layer, args, kwargs)
             return output is not None, output
 

@@ -6,7 +6,9 @@ each gets its own small rule, in a table (`RULES`): recurrent layers and
 their wrappers, multi-head attention, embeddings and `TimeDistributed`.
 Every rule gets the layer and the real inputs it receives in calibrate's
 pass (every layer before it already calibrated), sets its weights in
-place, and returns a short description of what it did for the report.
+place, and returns a short description of what it did for the report and
+the layer's new output where it has computed it (else None: the pass calls
+the layer).
 """
 
 import dataclasses
@@ -89,7 +91,7 @@ def embedding(layer, args, kwargs, settings):
     mean = looked_up.mean(axis=0)
     target = settings.target_of(layer)
     _assign(table, (values - mean) * (target / _spread(looked_up - mean, layer.name)))
-    return f"centred, std {target:g}"
+    return f"centred, std {target:g}", None
 
 
 # -- Recurrent layers ------------------------------------------------------------
@@ -170,9 +172,9 @@ def recurrent(layer, args, kwargs, settings):
     the state's norm from step to step (gain 1).
     """
     if isinstance(layer, keras.layers.Bidirectional):
-        forward = recurrent(layer.forward_layer, args, kwargs, settings)
+        forward, _ = recurrent(layer.forward_layer, args, kwargs, settings)
         recurrent(layer.backward_layer, args, kwargs, settings)
-        return forward and f"both ways: {forward}"
+        return f"both ways: {forward}", None
     cell = layer.cell
     names = _gates(layer)
     sequences = _numpy(args[0] if args else kwargs["sequences"])
@@ -205,17 +207,10 @@ def recurrent(layer, args, kwargs, settings):
             values = np.concatenate(shifts)
         _assign(bias, values)
     gates = "chrono gates" if settings.chrono and len(names) > 1 else "gates centred"
-    return f"orthogonal blocks, input std {target:g}, {gates}"
+    return f"orthogonal blocks, input std {target:g}, {gates}", None
 
 
 # -- Attention ---------------------------------------------------------------
-
-
-def _attention_call(layer, args, kwargs):
-    """(output, attention scores) of `layer` on its real arguments."""
-    kwargs = {**kwargs, "return_attention_scores": True, "training": False}
-    output, scores = layer(*args, **kwargs)
-    return _numpy(output), _numpy(scores)
 
 
 def _orthogonalize(dense):
@@ -261,8 +256,12 @@ def attention(layer, args, kwargs, settings):
         mean = values.mean(axis=0)
         scale = target / _spread(values - mean, layer.name)
         _rescale(layer.value_dense, scale, mean * scale)
-    for _ in range(6):
-        output, scores = _attention_call(layer, args, kwargs)
+    # The logits are bilinear in the query and key projections (their
+    # biases scaled alike): scaling both by s scales every logit by s**2,
+    # and their spread with it, so one measurement sets it; a second checks
+    # it where masks or a saturated softmax hide some of the logits.
+    for _ in range(3):
+        _, scores = _probe.attention_call(layer, args, kwargs)
         spread = logit_spread(scores)
         if not np.isfinite(spread) or spread == 0.0:
             break  # one key per query: there is no spread to set
@@ -271,16 +270,22 @@ def attention(layer, args, kwargs, settings):
         scale = math.sqrt(LOGIT_STD / spread)
         _rescale(layer.query_dense, scale)
         _rescale(layer.key_dense, scale)
-    output, _ = _attention_call(layer, args, kwargs)
-    output = _rows(_probe.by_channel(output, -1))
+        if spread < 20.0:  # no logit lost to the softmax's float32 floor
+            break
+    output, _ = _probe.attention_call(layer, args, kwargs)
+    output = _numpy(output)
     bias = getattr(layer.output_dense, "bias", None)
-    before_bias = output - (0.0 if bias is None else _numpy(bias).ravel())
-    mean = before_bias.mean(axis=0)
-    scale = target / _spread(before_bias - mean, layer.name)
+    old_bias = 0.0 if bias is None else _numpy(bias).ravel()
+    linear = output - old_bias  # the output projection's part, before bias
+    flat = _rows(_probe.by_channel(linear, -1))
+    mean = flat.mean(axis=0)
+    scale = target / _spread(flat - mean, layer.name)
     _rescale(layer.output_dense, scale)
     if bias is not None:
         _assign(bias, -mean * scale)
-    return f"logit std {LOGIT_STD:g}, output std {target:g}"
+    output = (linear - (0.0 if bias is None else mean)) * scale
+    output = keras.ops.convert_to_tensor(output.astype("float32"))
+    return f"logit std {LOGIT_STD:g}, output std {target:g}", output
 
 
 # -- Wrappers ----------------------------------------------------------------
@@ -296,13 +301,13 @@ def time_distributed(layer, args, kwargs, settings):
     steps = keras.ops.convert_to_tensor(steps.astype("float32"))
     rule = rule_of(inner)
     if rule is not None:
-        return rule(inner, (steps,), {}, settings)
+        return rule(inner, (steps,), {}, settings)[0], None
     kernel = scale_variable(inner)
     values = _numpy(kernel)
     _assign(kernel, nearest_orthogonal(values))
     target = settings.target_of(layer)
     rescale_layer(inner, (steps,), target, 0.02, 10, center=True)
-    return f"orthogonal, std {target:g} on every step"
+    return f"orthogonal, std {target:g} on every step", None
 
 
 def _recurrent_readable(layer):

@@ -250,10 +250,24 @@ def _linear_call(layer, args, kwargs=None):
         holder.activation = activation
 
 
-def _call_scores(layer, args, kwargs):
-    """An attention layer's scores on its real arguments (float64 NumPy)."""
+# How many rows of attention scores (one per query, head and sample) the
+# attention statistics read at most: their averages settle long before.
+SCORE_ROWS = 8192
+
+
+def attention_call(layer, args, kwargs):
+    """(output tensor, scores as float64 NumPy) of an attention layer.
+
+    One call, on its real arguments, in inference mode. The scores are
+    (rows, keys): at most `SCORE_ROWS` rows, evenly spaced.
+    """
     kwargs = {**kwargs, "return_attention_scores": True, "training": False}
-    return _numpy(layer(*args, **kwargs)[1])
+    output, scores = layer(*args, **kwargs)
+    scores = keras.ops.convert_to_numpy(scores)
+    scores = scores.reshape(-1, scores.shape[-1])
+    if len(scores) > SCORE_ROWS:
+        scores = scores[np.linspace(0, len(scores) - 1, SCORE_ROWS).astype(int)]
+    return output, scores.astype("float64")
 
 
 def set_batch_statistics(layer, inputs):
@@ -311,14 +325,16 @@ def layer_outputs(model, x, select=None, batch_statistics=False):
             saved.extend(set_batch_statistics(layer, args[0]))
         if select is not None and not select(layer):
             return
-        pre, output_tensor = _outputs(layer, args, kwargs)
+        scores = None
+        if isinstance(layer, keras.layers.MultiHeadAttention):
+            output_tensor, scores = attention_call(layer, args, kwargs)
+            pre = None
+        else:
+            pre, output_tensor = _outputs(layer, args, kwargs)
         output = _numpy(output_tensor)
         pre = output if pre is None else pre
         fmt = facts.formats.get(id(layer)) or default
         axis = channel_axis(fmt, output.ndim)
-        scores = None
-        if isinstance(layer, keras.layers.MultiHeadAttention):
-            scores = _call_scores(layer, args, kwargs)
         probes.append(Probe(layer, pre, output, axis, facts.consumers(layer), scores))
         return output_tensor  # the pass goes on from it: no second call
 
