@@ -91,7 +91,7 @@ def calibrate(
     chrono: bool = False,
     residual_scale: float | None = None,
 ) -> CalibrationReport:
-    """Calibrates a model's kernels on data: orthogonal, unit variance, centred.
+    """Calibrates every layer of a model on data: orthogonal, unit variance, centred.
 
     The data-dependent start that `GanInitModel.fit` ends with, for any model
     the package can walk (an extractor, a whole classifier, any
@@ -108,6 +108,18 @@ def calibrate(
        BatchNormalization moving statistics are set to their inputs' on the
        batch. Each layer is handled just before it runs, so it sees the
        final state of every layer before it.
+
+    Recurrent layers (SimpleRNN, LSTM, GRU, ConvLSTM, and Bidirectional),
+    MultiHeadAttention, Embedding and TimeDistributed layers get their own
+    rules in the same pass: orthogonal gate blocks whose input part gets the
+    target std on the real sequences, with centred gates (the LSTM forget
+    gate at 1); attention logits with std 1 within each query's row, values
+    and output at the target std; embeddings centred at the target std.
+    Where a branch is added back to the stream it came from (`h + f(h)`),
+    the branch's last weighted layer is scaled so that the branch joins at
+    `residual_scale` times the stream's std (by default 1/sqrt(number of
+    residual merges), which keeps the stream's std within a factor 1.65 of
+    its start at any depth). docs/sequences.md has the details.
 
     With `looks_linear=True`, step 1 is a looks-linear start instead
     (`keras_ganinit.initializers.LooksLinear`; Balduzzi et al. 2017) for
@@ -152,13 +164,22 @@ def calibrate(
         verbose: 0 (silent) or 1 (print the report), as Keras's levels.
         looks_linear: give the layers that can take one a looks-linear
             kernel first (see above).
-        seed: an integer to make the looks-linear kernels reproducible, a
-            `keras.random.SeedGenerator` (one draw from it), or None to draw
-            them from NumPy's global generator (which
+        seed: an integer to make the looks-linear kernels and chrono gates
+            reproducible, a `keras.random.SeedGenerator` (one draw from
+            it), or None to draw them from NumPy's global generator (which
             `keras.utils.set_random_seed` seeds).
         warn_unscaled: warn when `x` looks unscaled (integers, or values
             beyond 100 in magnitude) and the model does not rescale its
-            input itself.
+            input itself (token ids into an Embedding never warn).
+        chrono: start each LSTM forget gate (GRU update gate) at log(u), u
+            uniform in [1, steps - 1] for the number of steps in `x`, and
+            the LSTM input gate at -log(u) (chrono initialization, Tallec &
+            Ollivier 2018); False: the forget gate at 1 where the layer's
+            `unit_forget_bias` says so, other gates centred at 0.
+        residual_scale: the std each residual branch joins its stream with,
+            relative to the stream's: None for 1/sqrt(number of residual
+            merges in the model), or a number > 0 (0.01 starts every block
+            close to the identity, as SkipInit does).
 
     Returns:
         A `CalibrationReport`: each layer's output std and mean before and

@@ -152,7 +152,8 @@ def _gate_offsets(cell, names, steps, settings):
     if "forget" in names and getattr(cell, "unit_forget_bias", False):
         offsets["forget"] += 1.0
     if settings.chrono and names != ("state",):
-        rng = np.random.default_rng(settings.seed)
+        seeded = settings.seed is not None
+        rng = np.random.default_rng(settings.seed) if seeded else np.random
         memory = np.log(rng.uniform(1.0, max(steps - 1.0, 2.0), size=units))
         if "forget" in names:
             offsets["forget"], offsets["input"] = memory, -memory
