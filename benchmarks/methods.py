@@ -11,6 +11,7 @@ initializer start from the same weights.
 
 `METHODS` holds the methods by the names the reports use:
 
+- Keras default: `build(None)`, every layer keeps its own initializers;
 - He, Glorot, LeCun, Orthogonal, RandomNormal(0.02): Keras's HeNormal,
   GlorotUniform, LecunNormal, Orthogonal and RandomNormal(stddev=0.02);
 - LSUV: Orthogonal, then `keras_ganinit.lsuv`;
@@ -71,7 +72,7 @@ class Method:
 
 
 def keras_initializer(build, x, seed, budget, initializer):
-    """A Keras initializer, nothing else."""
+    """A Keras initializer (None: the layers' own), nothing else."""
     keras.utils.set_random_seed(seed)
     return build(initializer)
 
@@ -194,6 +195,9 @@ def _keras(name, **kwargs):
 
 
 METHODS = {
+    "Keras default": Method(
+        functools.partial(keras_initializer, initializer=None), "baseline"
+    ),
     "He": _keras("HeNormal"),
     "Glorot": _keras("GlorotUniform"),
     "LeCun": _keras("LecunNormal"),

@@ -17,4 +17,7 @@ STUDIES = {
     "normalization": "Should BatchNormalization be transferred or start fresh?",
     "architectures": "Does the whole pipeline run on every keras.applications family?",
     "throughput": "How fast is pretraining, against a hand-written loop?",
+    "sequences": (
+        "Does calibrate start recurrent, attention and residual networks well?"
+    ),
 }
