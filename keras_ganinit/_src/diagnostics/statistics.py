@@ -102,12 +102,15 @@ def row(probe, margin):
         }
 
 
-def measure(model, x, margin=0.02, batch_statistics=True):
-    """Runs `model` on `x` and measures each reported layer.
+def measure(model, x, margin=0.02, batch_statistics=True, select=is_reported):
+    """Runs `model` on `x` and measures each layer `select` picks.
+
+    By default every layer that has weights, applies an activation or adds
+    its inputs (`is_reported`).
 
     Returns:
-        (rows, samples, normalized): one dict per layer that has weights or
-        applies an activation, with the keys in `KEYS`, in the order the
+        (rows, samples, normalized): one dict per layer measured, with the
+        keys in `KEYS`, in the order the
         layers ran; how many samples the batch had; and the names of the
         layers whose output only feeds normalization layers, which undo its
         scale.
@@ -119,7 +122,7 @@ def measure(model, x, margin=0.02, batch_statistics=True):
         )
     x = _batches(model, x)
     probes = _probe.layer_outputs(
-        model, x, select=is_reported, batch_statistics=batch_statistics
+        model, x, select=select, batch_statistics=batch_statistics
     )
     samples = len(keras.tree.flatten(x)[0])
     normalized = [
