@@ -158,3 +158,27 @@ def test_a_failing_recurrent_layer_changes_nothing():
         keras_ganinit.calibrate(model, constant)
     for old, new in zip(before, model.weights, strict=True):
         np.testing.assert_array_equal(old, _np(new))
+
+
+def test_convolutional_recurrent_layers_and_gru_without_reset_after(sequences):
+    keras.utils.set_random_seed(5)
+    frames = sequences.reshape(-1, 8, 8, 1)  # 8 frames of 8 pixels, 1 channel
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.ConvLSTM1D(4, 3, padding="same", return_sequences=True, name="cl"),
+            layers.Reshape((8, 32)),
+            layers.GRU(6, reset_after=False, name="gru"),
+        ]
+    )
+    report = keras_ganinit.calibrate(model, frames)
+    assert report.layers == ["cl", "gru"]
+    cell = model.get_layer("cl").cell
+    for w in blocks(cell.kernel, 4):
+        z = keras.ops.conv(
+            keras.ops.convert_to_tensor(frames.reshape(-1, 8, 1)),
+            keras.ops.convert_to_tensor(w.astype("float32")),
+            padding="same",
+        )
+        assert abs(spread(_np(z)) - 0.5) < 0.01
+    assert _np(model.get_layer("gru").cell.bias).shape == (18,)
