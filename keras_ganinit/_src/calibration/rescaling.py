@@ -97,17 +97,22 @@ def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
             return
         scale = target_std / std
         kernel.assign(kernel * scale)
+        # The output is linear in the kernel: scaling it by `scale` maps
+        # each unit's mean m to scale * (m - b) + b, and its std to scale
+        # times it, so one update is exact where the bias is added per unit.
+        # A channels_first layer is measured again: Keras's TensorFlow
+        # backend may add its bias on another axis (see the warning below).
+        exact = getattr(layer, "data_format", None) != "channels_first"
         if bias is not None:
-            # The output is linear in the kernel: scaling it by `scale` maps
-            # each unit's mean m to scale * (m - b) + b. The next pass
-            # measures again, so a bias not added per unit (see the warning
-            # below) is caught there.
             b = np.asarray(keras.ops.convert_to_numpy(bias), dtype="float64")
             if b.shape == means.shape:
                 means = scale * (means - b) + b
             else:
                 means = pre_activation(layer, inputs).mean(0)
+                exact = False
             bias.assign(bias - means.astype(bias.dtype))
+        if exact:
+            return
     outputs = pre_activation(layer, inputs)
     means = outputs.mean(0)
     std = float(np.std(outputs if bias is None else outputs - means))
