@@ -23,7 +23,8 @@ from keras_ganinit._src.calibration.rescaling import (
     run_rescaling,
 )
 from keras_ganinit._src.calibration.residual import ResidualStreams
-from keras_ganinit._src.diagnostics.statistics import measure
+from keras_ganinit._src.diagnostics.statistics import measure, row
+from keras_ganinit._src.graph import probe as _probe
 from keras_ganinit._src.graph.activations import applied_activations
 from keras_ganinit._src.graph.layers import (
     DEPTHWISE,
@@ -259,17 +260,21 @@ def calibrate(
             stacklevel=2,
         )
     seed = seed_value(seed)
-    # Only the calibrated layers are measured for the report: the pass
-    # through the model is what it costs.
+    # Only the calibrated layers are measured for the report, before, and
+    # after in calibrate's own pass: each pass through the model is what it
+    # costs.
     rows_of = set(map(id, layers)).__contains__
-    measured = {"batch_statistics": False, "select": lambda layer: rows_of(id(layer))}
-    before, count, _ = measure(model, batch, **measured)
-    settings = Settings(goal, chrono=chrono, seed=seed)
-    starts, scales = _calibrate_in_place(
-        model, batch, settings, skip, forms, residual_scale
+    before, count, _ = measure(
+        model, batch, batch_statistics=False, select=lambda layer: rows_of(id(layer))
     )
-    after, _, _ = measure(model, batch, **measured)
-    after = {r["layer"]: r for r in after}
+    settings = Settings(goal, chrono=chrono, seed=seed)
+    after = {}
+    starts, scales = _calibrate_in_place(
+        model, batch, settings, skip, forms, residual_scale, (rows_of, after)
+    )
+    for layer, scale in scales.items():  # scaled after it was measured
+        for key in ("pre_activation_std", "pre_activation_mean"):
+            after[layer.name][key] *= scale
     rows = [
         {
             "layer": layer.name,
@@ -342,14 +347,30 @@ def _start(layer, skip, starts, scales):
     return start
 
 
-def _calibrate_in_place(model, batch, settings, skip, forms=None, residual=None):
+def _calibrate_in_place(
+    model, batch, settings, skip, forms=None, residual=None, record=None
+):
     """Calibrates every layer in one pass; restores everything on error.
 
-    Returns ({layer: what its start became}, {layer ending a residual
-    branch: the factor its output got}).
+    `record`: (which layers, {layer name: statistics row}) to measure each
+    such layer's output there, as it stands after calibration (before a
+    residual merge scales it). Returns ({layer: what its start became},
+    {layer ending a residual branch: the factor its output got}).
     """
     forms = forms or {}
     starts = {}
+    observe = None
+    if record is not None:
+        wanted, rows = record
+        facts = _probe.GraphFacts(model)
+
+        def observe(layer, args, kwargs, output):
+            if not wanted(id(layer)) or layer.name in rows:
+                return output
+            probe, output = _probe.probe_call(layer, args, kwargs, facts, None, output)
+            rows[layer.name] = row(probe, margin=0.02)
+            return output
+
     with all_or_nothing(model, "Calibrating"):
         _looks_linear.assign(forms, settings.seed)
         for layer in kernel_layers(model):
@@ -382,6 +403,7 @@ def _calibrate_in_place(model, batch, settings, skip, forms=None, residual=None)
             refresh=True,
             skip=skip,
             special=special,
+            observe=observe,
             tolerance=0.02,
             max_iterations=10,
         )

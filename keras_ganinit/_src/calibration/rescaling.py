@@ -132,7 +132,15 @@ def rescale_layer(layer, inputs, target_std, tolerance, max_iterations, center):
 
 
 def run_rescaling(
-    model, x_batch, target_of, center, refresh, skip=(), special=None, **options
+    model,
+    x_batch,
+    target_of,
+    center,
+    refresh,
+    skip=(),
+    special=None,
+    observe=None,
+    **options,
 ):
     """One pass through `model`: each kernel layer rescaled on its real inputs.
 
@@ -142,20 +150,28 @@ def run_rescaling(
     inputs' just before it runs. Layers in `skip` are left as they are.
     `special(layer, args, kwargs)`, if given, sees every operation first:
     it returns (True, output or None) for one it has dealt with itself.
+    `observe(layer, args, kwargs, output)`, if given, sees every operation
+    once it stands as it will (`output`: its output if already computed,
+    else None) and may return its output, which the pass then goes on from.
     """
-    done = {id(layer) for layer in skip}
+    skipped = {id(layer) for layer in skip}
+    done = set()
 
     def before(layer, args, kwargs):
         if id(layer) in done:
             return  # a layer called twice is rescaled on its first call
         done.add(id(layer))
-        if special is not None:
-            handled, output = special(layer, args, kwargs)
-            if handled:
-                return output
-        if scale_variable(layer) is not None:
+        output = None
+        if id(layer) in skipped:
+            pass
+        elif special is not None and (found := special(layer, args, kwargs))[0]:
+            output = found[1]
+        elif scale_variable(layer) is not None:
             rescale_layer(layer, args, target_of(layer), center=center, **options)
         elif refresh and isinstance(layer, keras.layers.BatchNormalization):
             _probe.set_batch_statistics(layer, args[0])
+        if observe is not None:
+            output = observe(layer, args, kwargs, output)
+        return output
 
     _graph.run(model, x_batch, before)

@@ -288,6 +288,30 @@ def set_batch_statistics(layer, inputs):
     return old
 
 
+def probe_call(layer, args, kwargs, facts, default=None, output=None):
+    """(`Probe` of `layer` on its real arguments, its output tensor).
+
+    `facts`: the model's `GraphFacts`; `default`: the data format where the
+    graph says none. `output`: the layer's output tensor on `args`, if
+    already computed (then it is not called again; its pre-activation is
+    that output: give it only for a layer without an activation).
+    """
+    scores = None
+    if output is not None:
+        pre = None
+    elif isinstance(layer, keras.layers.MultiHeadAttention):
+        output, scores = attention_call(layer, args, kwargs)
+        pre = None
+    else:
+        pre, output = _outputs(layer, args, kwargs)
+    values = _numpy(output)
+    pre = values if pre is None else pre
+    fmt = facts.formats.get(id(layer)) or default or keras.config.image_data_format()
+    axis = channel_axis(fmt, values.ndim)
+    probe = Probe(layer, pre, values, axis, facts.consumers(layer), scores)
+    return probe, output
+
+
 def layer_outputs(model, x, select=None, batch_statistics=False):
     """Probes every leaf layer of `model` on the batch `x`.
 
@@ -325,17 +349,8 @@ def layer_outputs(model, x, select=None, batch_statistics=False):
             saved.extend(set_batch_statistics(layer, args[0]))
         if select is not None and not select(layer):
             return
-        scores = None
-        if isinstance(layer, keras.layers.MultiHeadAttention):
-            output_tensor, scores = attention_call(layer, args, kwargs)
-            pre = None
-        else:
-            pre, output_tensor = _outputs(layer, args, kwargs)
-        output = _numpy(output_tensor)
-        pre = output if pre is None else pre
-        fmt = facts.formats.get(id(layer)) or default
-        axis = channel_axis(fmt, output.ndim)
-        probes.append(Probe(layer, pre, output, axis, facts.consumers(layer), scores))
+        probe, output_tensor = probe_call(layer, args, kwargs, facts, default)
+        probes.append(probe)
         return output_tensor  # the pass goes on from it: no second call
 
     try:
