@@ -87,3 +87,22 @@ def test_post_ln_transformer_blocks_start_close_to_the_identity():
     assert {r["why"] for r in report.left} == {
         "a normalization layer sets its own output scale from its input"
     }
+
+
+def test_a_branch_ending_in_batch_normalization_is_scaled_by_its_gamma(digit_images):
+    keras.utils.set_random_seed(6)
+    inputs = keras.Input((8, 8, 1))
+    h = layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    for i in range(4):
+        branch = layers.Conv2D(8, 3, padding="same", activation="relu")(h)
+        branch = layers.Conv2D(8, 3, padding="same", use_bias=False)(branch)
+        branch = layers.BatchNormalization(name=f"bn{i}")(branch)
+        h = layers.Add(name=f"add{i}")([h, branch])
+    model = keras.Model(inputs, h)
+    report = keras_ganinit.calibrate(model, digit_images[:128])
+    assert not [r for r in report.rows if "residual branch" in str(r["kernel"])]
+    for i in range(4):  # 1/sqrt(4) of the stream, through gamma and beta
+        gamma = _np(model.get_layer(f"bn{i}").gamma)
+        assert np.all((gamma > 0.2) & (gamma < 0.8)), gamma
+    stds = stream(model, digit_images[:128])
+    assert all(0.5 <= s <= 2.0 for s in stds), stds

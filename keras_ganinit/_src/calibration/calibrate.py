@@ -274,7 +274,8 @@ def calibrate(
     )
     for layer, scale in scales.items():  # scaled after it was measured
         for key in ("pre_activation_std", "pre_activation_mean"):
-            after[layer.name][key] *= scale
+            if layer.name in after:  # a normalization ending a branch has no row
+                after[layer.name][key] *= scale
     rows = [
         {
             "layer": layer.name,
