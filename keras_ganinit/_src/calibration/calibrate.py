@@ -268,7 +268,7 @@ def calibrate(
         model, batch, batch_statistics=False, select=lambda layer: rows_of(id(layer))
     )
     settings = Settings(goal, chrono=chrono, seed=seed)
-    after = {}
+    after: dict = {}
     starts, scales = _calibrate_in_place(
         model, batch, settings, skip, forms, residual_scale, (rows_of, after)
     )
