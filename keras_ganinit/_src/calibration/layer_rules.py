@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from keras_ganinit._src.calibration.orthogonal import nearest_orthogonal
-from keras_ganinit._src.diagnostics.statistics import logit_spread
+from keras_ganinit._src.diagnostics.statistics import logit_spread, spread
 from keras_ganinit._src.graph import probe as _probe
 from keras_ganinit._src.graph.layers import leaf_layers, scale_variable
 
@@ -60,16 +60,16 @@ def _spread(by_channel, name):
     The root mean square over units of each unit's std: a ValueError if it
     is 0 or not finite, which no rescaling can fix.
     """
-    spread = float(np.sqrt(np.mean(np.var(by_channel, axis=0))))
-    if not np.isfinite(spread) or spread == 0.0:
+    value = spread(by_channel)
+    if not np.isfinite(value) or value == 0.0:
         raise ValueError(
             f"Layer {name!r} outputs "
-            f"{'a constant' if spread == 0 else 'non-finite values'} on the "
+            f"{'a constant' if value == 0 else 'non-finite values'} on the "
             f"batch, so it cannot be calibrated. Pass a batch of varied real "
             f"samples (keras_ganinit.activation_report(model, x) shows "
             f"where the signal is lost)."
         )
-    return spread
+    return value
 
 
 def _assign(variable, value):
@@ -263,15 +263,15 @@ def attention(layer, args, kwargs, settings):
     # it where masks or a saturated softmax hide some of the logits.
     for _ in range(3):
         _, scores = _probe.attention_call(layer, args, kwargs)
-        spread = logit_spread(scores)
-        if not np.isfinite(spread) or spread == 0.0:
+        measured = logit_spread(scores)
+        if not np.isfinite(measured) or measured == 0.0:
             break  # one key per query: there is no spread to set
-        if abs(spread - LOGIT_STD) <= 0.02 * LOGIT_STD:
+        if abs(measured - LOGIT_STD) <= 0.02 * LOGIT_STD:
             break
-        scale = math.sqrt(LOGIT_STD / spread)
+        scale = math.sqrt(LOGIT_STD / measured)
         _rescale(layer.query_dense, scale)
         _rescale(layer.key_dense, scale)
-        if spread < 20.0:  # no logit lost to the softmax's float32 floor
+        if measured < 20.0:  # no logit lost to the softmax's float32 floor
             break
     output, _ = _probe.attention_call(layer, args, kwargs)
     output = _numpy(output)

@@ -15,11 +15,11 @@ import math
 import keras
 import numpy as np
 
+from keras_ganinit._src.diagnostics.statistics import spread
 from keras_ganinit._src.graph import graph as _graph
 from keras_ganinit._src.graph.layers import (
     NORMALIZATIONS,
     is_addition,
-    leaf_layers,
     scale_variable,
 )
 
@@ -102,9 +102,9 @@ def residual_merges(model):
 
 
 def _spread(values):
+    """`statistics.spread` with every position and channel counted as a unit."""
     values = np.asarray(keras.ops.convert_to_numpy(values), dtype="float64")
-    values = values.reshape(len(values), -1)
-    return float(np.sqrt(np.mean(np.var(values, axis=0))))
+    return spread(values.reshape(len(values), -1))
 
 
 def scale_output(layer, scale):
@@ -181,9 +181,3 @@ class ResidualStreams:
         for operation in merge.tail:
             value = _graph._call_in_inference(operation, (value,), {})
         return value
-
-
-def residual_layers(model):
-    """The layers that end a residual branch of `model`, in order."""
-    ends = {id(m.scaled) for m in residual_merges(model)}
-    return [layer for layer in leaf_layers(model) if id(layer) in ends]
