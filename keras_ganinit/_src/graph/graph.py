@@ -42,6 +42,35 @@ def nodes(model):
     return found
 
 
+def keyword_arguments(model):
+    """{id(output tensor): (keyword arguments, ids of mask tensors)} of the
+    call that gave each output of `model`'s own graph (not nested models').
+
+    The keyword arguments are those that are not tensors
+    (`use_causal_mask=True`, ...); the mask tensors are those passed as a
+    keyword ending in "mask" (`mask=`, `attention_mask=`, ...).
+    """
+    graph = functional_of(model)
+    found = {}
+    for depth_nodes in graph._nodes_by_depth.values():
+        for node in depth_nodes:
+            arguments = getattr(node, "arguments", None)
+            kwargs = getattr(arguments, "kwargs", None) or {}
+            plain = {
+                k: v for k, v in kwargs.items() if not isinstance(v, keras.KerasTensor)
+            }
+            masks = {
+                id(t)
+                for k, v in kwargs.items()
+                if k.endswith("mask")
+                for t in keras.tree.flatten(v)
+                if isinstance(t, keras.KerasTensor)
+            }
+            for tensor in node.outputs:
+                found[id(tensor)] = (plain, masks)
+    return found
+
+
 def _call_in_inference(operation, args, kwargs):
     context = getattr(operation, "_call_context_args", ())
     if "training" in context or getattr(operation, "_call_has_training_arg", False):

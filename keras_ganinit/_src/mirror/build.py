@@ -15,12 +15,18 @@ import warnings
 import keras
 from keras import layers
 
-from keras_ganinit._src.graph.graph import functional_of, is_graph_model, nodes
+from keras_ganinit._src.graph.graph import (
+    functional_of,
+    is_graph_model,
+    keyword_arguments,
+    nodes,
+)
 from keras_ganinit._src.graph.layers import (
     ACTIVATION_LAYERS,
     NORMALIZATIONS,
     single_input_shape,
 )
+from keras_ganinit._src.mirror import sequence as _sequence
 from keras_ganinit._src.mirror.dilated import CONV_TRANSPOSE, DILATED_CONV_TRANSPOSE
 from keras_ganinit._src.mirror.layers import MirrorReduce, MirrorSlice
 from keras_ganinit._src.mirror.tied import TIED_CONV_TRANSPOSE, TiedDense
@@ -35,6 +41,7 @@ _SKIPPED = (
     layers.AlphaDropout,
     layers.ActivityRegularization,
     layers.Identity,
+    layers.Masking,
 )
 _ACTIVATIONS = (layers.Activation, *ACTIVATION_LAYERS)
 _CONV = {1: layers.Conv1D, 2: layers.Conv2D, 3: layers.Conv3D}
@@ -71,18 +78,9 @@ _MERGES = (
     layers.Minimum,
     layers.Multiply,
 )
-# Layers with no mirror: they read integers, carry state through time or
-# attend over several inputs, so no shape-for-shape way back exists.
-_REFUSED = (
-    layers.Embedding,
-    layers.RNN,
-    layers.Bidirectional,
-    layers.TimeDistributed,
-    layers.MultiHeadAttention,
-    layers.GroupQueryAttention,
-    layers.Attention,
-    layers.AdditiveAttention,
-)
+# Layers with no mirror: a recurrent layer around a cell of your own, and a
+# wrapper around any layer.
+_REFUSED = (layers.RNN, layers.TimeDistributed)
 
 
 def build_mirror(extractor, tied=False):
@@ -124,7 +122,7 @@ def build_mirror(extractor, tied=False):
             f"automatically. Build it as a functional or Sequential model, or "
             f"pass decoder= to GanInitModel."
         )
-    builder = _Builder(tied)
+    builder = _Builder(tied, extractor)
     features = keras.Input(tuple(extractor.outputs[0].shape[1:]))
     output = builder.mirror_model(extractor, features, raw=True)
     if tied and builder.untied:
@@ -137,11 +135,19 @@ def build_mirror(extractor, tied=False):
             stacklevel=3,
         )
     decoder = keras.Model(features, output, name=f"{extractor.name}_mirror")
-    if tuple(decoder.output_shape[1:]) != tuple(input_shape):
+    expected = tuple(input_shape)
+    if builder.token_logits:  # the token ids' shape, then the vocabulary
+        expected = (*expected, decoder.output_shape[-1])
+    if tuple(decoder.output_shape[1:]) != expected:
         raise ValueError(
             f"The automatic mirror of {extractor.name!r} outputs shape "
-            f"{decoder.output_shape[1:]} instead of the input shape "
-            f"{input_shape}. Pass decoder= to GanInitModel."
+            f"{decoder.output_shape[1:]} instead of {expected}"
+            + (
+                " (the token ids' shape, then token logits)"
+                if builder.token_logits
+                else " (the input shape)"
+            )
+            + ". Pass decoder= to GanInitModel."
         )
     return decoder
 
@@ -149,10 +155,31 @@ def build_mirror(extractor, tied=False):
 class _Builder:
     """Builds the mirror of one extractor: unique names, tied-weight notes."""
 
-    def __init__(self, tied):
+    def __init__(self, tied, extractor):
         self.tied = tied
         self.untied = []
         self._names = set()
+        self._keywords = {}  # id(output tensor) -> the call's keyword arguments
+        self._input = id(extractor.inputs[0])
+        # Whether the mirror ends in token logits (an Embedding's mirror).
+        self.token_logits = False
+
+    def cannot(self, layer, why):
+        """The error for a layer this mirror cannot go back through."""
+        return _cannot_mirror(layer, why)
+
+    def keywords(self, output):
+        """The non-tensor keyword arguments of the call that gave `output`."""
+        return self._keywords.get(id(output), ({}, set()))[0]
+
+    def data_inputs(self, inputs, output):
+        """`inputs` of the call that gave `output`, less its mask tensors."""
+        masks = self._keywords.get(id(output), ({}, set()))[1]
+        return [t for t in inputs if id(t) not in masks]
+
+    def reads_input(self, tensor):
+        """Whether `tensor` is the extractor's own input."""
+        return id(tensor) == self._input
 
     def name(self, base):
         name, count = base, 1
@@ -168,6 +195,7 @@ class _Builder:
         `raw`: the signal stands for the model's final output, so an
         activation there is not applied again.
         """
+        self._keywords.update(keyword_arguments(model))
         sends = {id(model.outputs[0]): [signal]}
         raw_tensors = {id(model.outputs[0])} if raw else set()
         for operation, inputs, outputs in reversed(nodes(model)):
@@ -496,8 +524,8 @@ def _concatenate(builder, layer, inputs, output, signal, raw):
 def _refused(builder, layer, inputs, output, signal, raw):
     raise _cannot_mirror(
         layer,
-        "it has no mirror (embeddings, recurrent and attention layers have no "
-        "shape-for-shape way back)",
+        "it has no mirror (a recurrent layer around a cell of your own, or a "
+        "TimeDistributed wrapper)",
     )
 
 
@@ -515,6 +543,7 @@ def _unknown(builder, operation, inputs, output, signal, raw):
 
 
 _RULES = (
+    *_sequence.RULES,
     (_REFUSED, _refused),
     (_SKIPPED, _skipped),
     (_ACTIVATIONS, _activation),
@@ -540,7 +569,8 @@ _RULES = (
 _KNOWN = (
     ", ".join(
         cls.__name__
-        for classes, _ in _RULES[1:]
+        for classes, rule in _RULES
+        if rule not in (_refused, _sequence.refused)
         for cls in (classes if isinstance(classes, tuple) else (classes,))
     )
     + " (convolutions grouped and dilated too), nested functional and "
@@ -603,7 +633,8 @@ def _conv_length(length, kernel, stride, padding, dilation):
 def _conv_transpose(builder, layer, in_shape, out_shape):
     rank = len(layer.kernel_size)
     data_format = layer.data_format
-    padding = "same" if layer.padding == "causal" else layer.padding
+    causal = layer.padding == "causal"
+    padding = "valid" if causal else layer.padding
     axes = _spatial_axes(rank, data_format)
     name = builder.name(f"{layer.name}_mirror")
 
@@ -635,6 +666,12 @@ def _conv_transpose(builder, layer, in_shape, out_shape):
     # an axis has none, Keras's own output size stays, and is cropped.
     mirror = transpose(None)
     shape = tuple(mirror.compute_output_shape(out_shape))
+    if causal:  # the left padding, cropped; then the far end fitted
+        crop = _sequence.causal_crop(builder, layer, rank)
+        if crop:
+            shape = tuple(crop[0].compute_output_shape(shape))
+        fit = _fit_spatial(builder, shape, in_shape, rank, data_format, layer.name)
+        return [mirror, *crop, *fit]
     if shape != tuple(in_shape):
         output_padding = []
         for i, axis in enumerate(axes):

@@ -75,7 +75,7 @@ class TiedDense(_Tied, layers.Layer):
         self.built = True
 
     def _source_kernel(self):
-        return ops.transpose(self._source.kernel)
+        return ops.transpose(kernel_of(self._source))
 
     def call(self, inputs):
         outputs = ops.matmul(inputs, ops.cast(self.kernel, inputs.dtype))
@@ -122,6 +122,15 @@ TiedConv1DTranspose, TiedConv2DTranspose, TiedConv3DTranspose = (
 )
 
 
+def kernel_of(layer):
+    """What a tied layer reuses: a kernel, or an Embedding's matrix
+    `(vocabulary, width)`, which transposed maps the width back to token
+    logits as a Dense kernel transposed maps it back to the input's width."""
+    if isinstance(layer, layers.Embedding):
+        return layer.embeddings
+    return layer.kernel
+
+
 def tied_layers(decoder):
     """The tied mirror layers of `decoder`, in order."""
     return [layer for layer in leaf_layers(decoder) if isinstance(layer, _Tied)]
@@ -133,7 +142,9 @@ def attach(decoder, extractor):
     tied = tied_layers(decoder)
     for layer in tied:
         source = by_name.get(layer.tied_to)
-        if source is None or not hasattr(source, "kernel"):
+        if source is None or not (
+            hasattr(source, "kernel") or isinstance(source, layers.Embedding)
+        ):
             raise ValueError(
                 f"The decoder's tied layer {layer.name!r} reuses the kernel of "
                 f"extractor layer {layer.tied_to!r}, but the extractor "

@@ -7,11 +7,33 @@ import keras
 from keras_ganinit._src.pretraining.losses import ADVERSARIAL_LOSSES
 
 RECIPES: dict[str, dict[str, Any]] = {
-    # The research paper's form: adversarial loss only, kernels as trained.
-    "paper": {"reconstruction_weight": 0.0, "calibration": False},
     # Our form, chosen by the init_quality study (docs/benchmarks/init-quality.md).
     "default": {"reconstruction_weight": 1.0, "calibration": True},
+    # The research paper's form: adversarial loss only, kernels as trained.
+    "paper": {"reconstruction_weight": 0.0, "calibration": False},
+    # The literature's sequence recipes (Dai & Le 2015), without a
+    # discriminator: the generator reconstructs its input (a sequence
+    # autoencoder), or predicts each next step from the steps so far (a
+    # language model's objective, for causal extractors), then calibrates.
+    "autoencoder": {
+        "reconstruction_weight": 1.0,
+        "calibration": True,
+        "adversarial": False,
+    },
+    "next_step": {
+        "reconstruction_weight": 1.0,
+        "calibration": True,
+        "adversarial": False,
+        "target": "next_step",
+    },
 }
+_RECIPE_HELP = (
+    "'default' is the GAN with reconstruction and calibration (the measured "
+    "best for MLP and CNN extractors), 'paper' the research paper's "
+    "adversarial-only form, 'autoencoder' reconstruction alone, 'next_step' "
+    "next-step prediction for causal sequence extractors"
+)
+
 
 # What compile() refuses: the losses are the GAN's own, with two optimizers.
 FIXED_COMPILE_ARGS = (
@@ -33,7 +55,7 @@ def check_recipe(recipe):
     if not isinstance(recipe, str) or recipe not in RECIPES:
         raise ValueError(
             f"recipe must be one of {sorted(RECIPES)}, but got {recipe!r}. "
-            f"'paper' is the research paper's form, 'default' the measured best."
+            f"{_RECIPE_HELP}."
         )
     return recipe
 
@@ -61,7 +83,7 @@ def check_calibration(calibration):
     return calibration
 
 
-def check_decoder(decoder, feature_shape, input_shape):
+def check_decoder(decoder, feature_shape, input_shape, what="its input shape"):
     """Raises unless `decoder` maps `feature_shape` back to `input_shape`."""
     if not isinstance(decoder, keras.Model):
         raise TypeError(
@@ -79,7 +101,7 @@ def check_decoder(decoder, feature_shape, input_shape):
     if tuple(output.shape[1:]) != tuple(input_shape):
         raise ValueError(
             f"The decoder {decoder.name!r} outputs shape {tuple(output.shape[1:])}"
-            f", but the generator must give back the extractor's input shape "
+            f", but the generator must give back the extractor's {what} "
             f"{tuple(input_shape)}. Change its last layers, or leave decoder=None "
             f"to use the automatic mirror."
         )

@@ -19,6 +19,7 @@ from keras_ganinit._src.mirror import tied as _tied
 from keras_ganinit._src.mirror.mirror import mirror
 from keras_ganinit._src.pretraining import budget as _budget
 from keras_ganinit._src.pretraining import legacy as _legacy
+from keras_ganinit._src.pretraining import next_step as _next_step
 from keras_ganinit._src.pretraining import players as _players
 from keras_ganinit._src.pretraining import trainers as _trainer
 from keras_ganinit._src.pretraining.arguments import (
@@ -37,6 +38,7 @@ from keras_ganinit._src.pretraining.discriminator import (
     feature_model,
 )
 from keras_ganinit._src.pretraining.guard import NonFiniteGuard
+from keras_ganinit._src.pretraining.samples import samples_of
 from keras_ganinit._src.transfer.gan_pretrained_initializer import (
     GanPretrainedInitializer,
 )
@@ -197,6 +199,15 @@ class GanInitModel(keras.Model):
         )
         input_shape = single_input_shape(extractor, "extractor")
         feature_shape = tuple(extractor.outputs[0].shape[1:])
+        recipe_of = RECIPES[recipe]
+        adversarial = recipe_of.get("adversarial", True)
+        target = recipe_of.get("target", "input")
+        form = samples_of(extractor)
+        # What the generator gives back: the input's shape, or token logits.
+        output_shape = form.shape(input_shape) if form.tokens else tuple(input_shape)
+        if target == "next_step":
+            _next_step.check_sequence(extractor, input_shape, feature_shape)
+            _next_step.check_causal(extractor, input_shape, form)
         if decoder is not None:
             if legacy.get("tied_weights"):
                 raise ValueError(
@@ -205,26 +216,50 @@ class GanInitModel(keras.Model):
                     f"({decoder.name!r}). Leave decoder=None, or build yours "
                     f"from keras_ganinit.mirror(extractor, tied=True)."
                 )
-            check_decoder(decoder, feature_shape, input_shape)
+            check_decoder(
+                decoder,
+                feature_shape,
+                output_shape,
+                "token ids' shape, then its vocabulary,"
+                if form.tokens
+                else "input shape",
+            )
             _tied.attach(decoder, extractor)
+        elif target == "next_step":
+            decoder = _next_step.readout(extractor, input_shape, feature_shape, form)
+            if seed is not None:
+                redraw(decoder, seed)
         else:
             decoder = mirror(
                 extractor, tied=legacy.get("tied_weights", False), seed=seed
             )
         if discriminator is None:
-            discriminator = default_discriminator(input_shape)
+            discriminator = default_discriminator(output_shape)
             if seed is not None:
                 redraw(discriminator, seed + 1)
         else:
-            check_discriminator(discriminator, input_shape)
+            check_discriminator(discriminator, output_shape)
         reconstruction_weight = non_negative(
             reconstruction_weight, "reconstruction_weight", "0 for a pure GAN"
         )
+        if not adversarial and reconstruction_weight == 0:
+            raise ValueError(
+                f"recipe={recipe!r} trains by its reconstruction alone, but "
+                f"reconstruction_weight=0 leaves nothing to train. Leave "
+                f"reconstruction_weight=None, or use recipe='paper' for the "
+                f"adversarial loss alone."
+            )
         self.extractor = extractor
         self.decoder = decoder
         self.discriminator = discriminator
         self.adversarial_loss = adversarial_loss
         self.reconstruction_weight = reconstruction_weight
+        # Set by the recipe: whether a discriminator plays, what the
+        # generator's output is compared with ("input" or "next_step"), and
+        # the samples' form (real values, or token ids: samples.py).
+        self.adversarial = adversarial
+        self.target = target
+        self.samples = form
         # Not tracked: it shares the discriminator's layers and variables.
         object.__setattr__(
             self,

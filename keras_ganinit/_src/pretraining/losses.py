@@ -46,15 +46,3 @@ ADVERSARIAL_LOSSES = {
     "minimax": minimax_loss,
     "feature_matching": feature_matching_loss,
 }
-
-
-def generator_loss(adversarial, generated, real, reconstruction_weight):
-    """The generator's adversarial term plus a weighted L1 reconstruction term.
-
-    Returns:
-        `(loss, reconstruction)`: the loss to minimize and the mean absolute
-        error between the generator's output and its input, which is logged
-        whatever its weight.
-    """
-    reconstruction = ops.mean(ops.abs(generated - real))
-    return adversarial + reconstruction_weight * reconstruction, reconstruction

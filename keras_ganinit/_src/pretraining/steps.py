@@ -7,7 +7,7 @@ own way; what they take gradients of is computed here, in `keras.ops`.
 import keras
 from keras import ops
 
-from keras_ganinit._src.pretraining import losses
+from keras_ganinit._src.pretraining import losses, samples
 
 
 def _total(extra):
@@ -21,9 +21,16 @@ def inputs_of(data):
 
 
 def discriminator_loss(model, x, generated, training):
-    """The discriminator's loss on real `x` and `generated` samples."""
-    real_logits = model.discriminator(x, training=training)
-    fake_logits = model.discriminator(generated, training=training)
+    """The discriminator's loss on real `x` and `generated` samples.
+
+    Zero for the recipes without a discriminator (nothing is trained).
+    """
+    if not model.adversarial:
+        return ops.zeros((), dtype=generated.dtype)
+    form = model.samples
+    fake = form.fake(generated, x, form.mask(x))
+    real_logits = model.discriminator(form.real(x, fake.dtype), training=training)
+    fake_logits = model.discriminator(fake, training=training)
     loss = losses.discriminator_loss(real_logits, fake_logits)
     return loss + _total(model.discriminator.losses)
 
@@ -31,20 +38,24 @@ def discriminator_loss(model, x, generated, training):
 def generator_loss(model, x, training):
     """(the generator's loss, the reconstruction error) on real `x`."""
     generated = model(x, training=training)
-    if model.adversarial_loss == "feature_matching":
-        features = model._discriminator_features
-        adversarial = losses.feature_matching_loss(
-            features(x, training=training), features(generated, training=training)
-        )
-    else:
-        fake_logits = model.discriminator(generated, training=training)
-        adversarial = losses.ADVERSARIAL_LOSSES[model.adversarial_loss](fake_logits)
-    loss, reconstruction = losses.generator_loss(
-        adversarial,
-        generated,
-        ops.cast(x, generated.dtype),
-        model.reconstruction_weight,
+    form = model.samples
+    mask = form.mask(x)
+    adversarial = 0.0
+    if model.adversarial:
+        fake = form.fake(generated, x, mask)
+        if model.adversarial_loss == "feature_matching":
+            features = model._discriminator_features
+            adversarial = losses.feature_matching_loss(
+                features(form.real(x, fake.dtype), training=training),
+                features(fake, training=training),
+            )
+        else:
+            fake_logits = model.discriminator(fake, training=training)
+            adversarial = losses.ADVERSARIAL_LOSSES[model.adversarial_loss](fake_logits)
+    reconstruction = form.reconstruction(
+        *samples.aligned(model.target, generated, x, mask)
     )
+    loss = adversarial + model.reconstruction_weight * reconstruction
     extra = model.extractor.losses + model.decoder.losses
     return loss + _total(extra), reconstruction
 

@@ -88,14 +88,16 @@ def train_step(model, state, data):
         generated = jax.lax.stop_gradient(model(x, training=True))
         return steps.discriminator_loss(model, x, generated, training=True), None
 
-    d_loss, _, trainable, non_trainable, optimizer_values = _player_update(
-        model,
-        "discriminator",
-        trainable,
-        non_trainable,
-        optimizer_values,
-        discriminator_loss,
-    )
+    d_loss = jax.numpy.zeros(())
+    if model.adversarial:  # the recipes without a discriminator skip it
+        d_loss, _, trainable, non_trainable, optimizer_values = _player_update(
+            model,
+            "discriminator",
+            trainable,
+            non_trainable,
+            optimizer_values,
+            discriminator_loss,
+        )
     g_loss, reconstruction, trainable, non_trainable, optimizer_values = _player_update(
         model,
         "generator",

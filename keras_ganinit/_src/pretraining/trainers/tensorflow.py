@@ -21,13 +21,15 @@ def _for_gradients(loss):
 def train_step(model, data):
     """One alternating update: the discriminator first, then the generator."""
     x = steps.inputs_of(data)
-    generated = model(x, training=True)
-    with tf.GradientTape() as tape:
-        d_loss = steps.discriminator_loss(model, x, generated, training=True)
-        scaled = _for_gradients(model.discriminator_optimizer.scale_loss(d_loss))
-    variables = model.discriminator.trainable_variables
-    gradients = tape.gradient(scaled, variables)
-    model.discriminator_optimizer.apply(gradients, variables)
+    d_loss = tf.zeros(())
+    if model.adversarial:  # the recipes without a discriminator skip it
+        generated = model(x, training=True)
+        with tf.GradientTape() as tape:
+            d_loss = steps.discriminator_loss(model, x, generated, training=True)
+            scaled = _for_gradients(model.discriminator_optimizer.scale_loss(d_loss))
+        variables = model.discriminator.trainable_variables
+        gradients = tape.gradient(scaled, variables)
+        model.discriminator_optimizer.apply(gradients, variables)
 
     with tf.GradientTape() as tape:
         g_loss, reconstruction = steps.generator_loss(model, x, training=True)

@@ -17,16 +17,18 @@ def _update(model, loss, variables, optimizer):
 def train_step(model, data):
     """One alternating update: the discriminator first, then the generator."""
     x = steps.inputs_of(data)
-    with torch.no_grad():
-        generated = model(x, training=True)
-    model.zero_grad()
-    d_loss = steps.discriminator_loss(model, x, generated, training=True)
-    _update(
-        model,
-        d_loss,
-        model.discriminator.trainable_variables,
-        model.discriminator_optimizer,
-    )
+    d_loss = torch.zeros(())
+    if model.adversarial:  # the recipes without a discriminator skip it
+        with torch.no_grad():
+            generated = model(x, training=True)
+        model.zero_grad()
+        d_loss = steps.discriminator_loss(model, x, generated, training=True)
+        _update(
+            model,
+            d_loss,
+            model.discriminator.trainable_variables,
+            model.discriminator_optimizer,
+        )
     model.zero_grad()
     g_loss, reconstruction = steps.generator_loss(model, x, training=True)
     _update(
