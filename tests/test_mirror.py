@@ -221,17 +221,18 @@ def test_unknown_shape_keeping_layers_mirror_to_the_identity():
     "make, what",
     [
         (
-            lambda: keras.Sequential(
-                [keras.Input((10,), dtype="int32"), L.Embedding(50, 8)]
-            ),
-            "Embedding",
+            lambda: keras.Sequential([keras.Input((7, 3)), L.RNN(L.SimpleRNNCell(4))]),
+            "RNN",
         ),
-        (lambda: keras.Sequential([keras.Input((7, 3)), L.LSTM(4)]), "LSTM"),
+        (
+            lambda: keras.Sequential([keras.Input((7, 3, 1)), L.ConvLSTM1D(2, 3)]),
+            "ConvLSTM1D",
+        ),
         (
             lambda: keras.Sequential(
-                [keras.Input((7, 3)), L.Bidirectional(L.GRU(4, return_sequences=True))]
+                [keras.Input((7, 3)), L.TimeDistributed(L.Embedding(5, 2))]
             ),
-            "Bidirectional",
+            "TimeDistributed",
         ),
     ],
 )
@@ -243,9 +244,9 @@ def test_layers_without_a_mirror_get_a_clear_error(make, what):
     assert "subscriptable" not in message
 
 
-def test_attention_and_several_inputs_are_refused_clearly():
+def test_cross_attention_and_several_inputs_are_refused_clearly():
     inputs = keras.Input((5, 8))
-    outputs = L.MultiHeadAttention(2, 4, name="mha")(inputs, inputs)
+    outputs = L.MultiHeadAttention(2, 4, name="mha")(inputs, L.Dense(8)(inputs))
     with pytest.raises(ValueError, match="'mha' of class MultiHeadAttention.*decoder="):
         keras_ganinit.mirror(_functional(inputs, outputs))
     a, b = keras.Input((4,)), keras.Input((4,))

@@ -406,8 +406,8 @@ def test_random_graphs_mirror_back_to_the_input_shape(spec):
 
 @st.composite
 def refused_models(draw):
-    """(build, name, class name): a small model with one layer that has no
-    mirror (embedding, recurrent, attention), under a random name."""
+    """(build, name, class name): a small model with one sequence layer
+    (embedding, recurrent, attention), under a random name."""
     name = "refused_" + draw(st.from_regex(r"[a-z0-9_]{1,10}", fullmatch=True))
     kind = draw(
         st.sampled_from(
@@ -461,11 +461,23 @@ def refused_models(draw):
     return build, name, kind
 
 
-@_settings(max_examples=12)
+_UNMIRRORED = ("Attention", "AdditiveAttention")
+
+
+@_settings(max_examples=16)
 @given(refused_models())
-def test_a_layer_with_no_mirror_is_refused_by_name(spec):
+def test_sequence_layers_mirror_back_or_are_refused_by_name(spec):
+    """Recurrent, Bidirectional, TimeDistributed, self-attention and
+    Embedding layers mirror back (an Embedding to token logits over its 10
+    ids); dot-product and additive attention are refused, by name."""
     build, name, kind = spec
     extractor = build()
+    if kind not in _UNMIRRORED:
+        decoder = keras_ganinit.mirror(extractor)
+        expected = tuple(extractor.input_shape[1:])
+        expected += (10,) if kind == "Embedding" else ()
+        assert tuple(decoder.output_shape[1:]) == expected
+        return
     with pytest.raises(ValueError, match="Cannot mirror layer") as error:
         keras_ganinit.mirror(extractor)
     assert repr(name) in str(error.value)
@@ -480,6 +492,8 @@ def test_a_layer_with_no_mirror_is_refused_by_name(spec):
 VARIABLES = (
     "kernel",
     "bias",
+    "recurrent_kernel",
+    "embeddings",
     "depthwise_kernel",
     "pointwise_kernel",
     "gamma",

@@ -20,4 +20,8 @@ STUDIES = {
     "sequences": (
         "Does calibrate start recurrent, attention and residual networks well?"
     ),
+    "sequence_pretraining": (
+        "Which pretraining recipe should sequence extractors get: autoencoder, "
+        "next step or GAN?"
+    ),
 }

@@ -48,6 +48,11 @@ class Reconstructions(keras.callbacks.Callback):
     - With `image_shape`, every sample is first reshaped to it, so flat
       vectors can be drawn as images (the digits: 64 features,
       `image_shape=(8, 8)`).
+    - Token ids (an extractor that starts with an `Embedding`): one panel per
+      sample, the real ids over the ids the generator's logits rank first,
+      one colour per id, titled with the share that match.
+    - With `recipe="next_step"`, each step's output is drawn under the step
+      it predicts (the input shifted by one).
 
     Args:
         x_samples: a NumPy array or a tensor of real samples shaped like the
@@ -152,15 +157,21 @@ class Reconstructions(keras.callbacks.Callback):
 
     def _write(self, epoch):
         model = self.model
-        features = model.extractor(self.x_samples, training=False)
+        tokens = getattr(getattr(model, "samples", None), "tokens", False)
+        real = self.x_samples.astype("int32") if tokens else self.x_samples
+        features = model.extractor(real, training=False)
         generated = keras.ops.convert_to_numpy(model.decoder(features, training=False))
-        real = self.x_samples
-        if self.image_shape is not None:
-            real = real.reshape((len(real), *self.image_shape))
-            generated = generated.reshape(real.shape)
-        fig = _draw(
-            self.layout, real, np.asarray(generated, "float32"), epoch, self.data_format
-        )
+        generated = np.asarray(generated, "float32")
+        if getattr(model, "target", "input") == "next_step":
+            # Each step's output predicts the next step: drawn under it.
+            real, generated = real[:, 1:], generated[:, :-1]
+        if tokens:
+            fig = _draw_tokens(real, generated, epoch)
+        else:
+            if self.image_shape is not None:
+                real = real.reshape((len(real), *self.image_shape))
+                generated = generated.reshape(real.shape)
+            fig = _draw(self.layout, real, generated, epoch, self.data_format)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=self.dpi)
         png = buffer.getvalue()
@@ -352,4 +363,28 @@ def _draw_lines(real, generated, epoch):
         axis.set_title(f"sample {index}", fontsize=8)
         axis.tick_params(labelsize=7)
     fig.suptitle(f"Epoch {epoch + 1}: real (solid) and generated (dashed)")
+    return fig
+
+
+def _draw_tokens(real, logits, epoch):
+    """One panel per sample: the real token ids over the generated argmax
+    ids (one colour per id), titled with the share of steps that match."""
+    count = len(real)
+    columns = min(count, 2)
+    rows = math.ceil(count / columns)
+    fig = _figure(figsize=(5.0 * columns, 1.2 * rows + 0.6))
+    axes = fig.subplots(rows, columns, squeeze=False)
+    guessed = logits.argmax(axis=-1)
+    top = max(int(real.max()), int(guessed.max()), 1)
+    for index, axis in enumerate(axes.flat):
+        if index >= count:
+            axis.set_axis_off()
+            continue
+        pair = np.stack([real[index], guessed[index]])
+        axis.imshow(pair, cmap="tab20", vmin=0, vmax=top, aspect="auto")
+        axis.set_yticks([0, 1], ["real", "generated"], fontsize=7)
+        axis.tick_params(labelsize=7)
+        share = float(np.mean(pair[0] == pair[1]))
+        axis.set_title(f"sample {index}: {share:.0%} of ids match", fontsize=8)
+    fig.suptitle(f"Epoch {epoch + 1}: real token ids over the generated argmax ids")
     return fig

@@ -80,7 +80,7 @@ _MERGES = (
 )
 # Layers with no mirror: a recurrent layer around a cell of your own, and a
 # wrapper around any layer.
-_REFUSED = (layers.RNN, layers.TimeDistributed)
+_REFUSED = (layers.RNN,)
 
 
 def build_mirror(extractor, tied=False):
@@ -271,7 +271,45 @@ def _single(build):
         mirror_layers = build(builder, layer, _shape(inputs[0]), _shape(output), raw)
         return [builder.apply(mirror_layers, signal)], False
 
+    rule.build = build  # for TimeDistributed, which runs it at every step
     return rule
+
+
+def _time_distributed(builder, layer, inputs, output, signal, raw):
+    """TimeDistributed(layer): the wrapped layer's mirror, at every step."""
+    inner = layer.layer
+    build = next(
+        (
+            getattr(rule, "build", None)
+            for classes, rule in _RULES
+            if isinstance(inner, classes)
+        ),
+        None,
+    )
+    if build is None or len(inputs) != 1:
+        raise _cannot_mirror(
+            layer,
+            f"it wraps a {type(inner).__name__}, which has no mirror that runs "
+            f"at each step",
+        )
+
+    def step(shape):
+        return (shape[0], *shape[2:])
+
+    tied, builder.tied = builder.tied, False  # a wrapped layer is not tied
+    if tied:
+        builder.untied.append(f"{layer.name!r} (TimeDistributed)")
+    try:
+        mirror_layers = build(
+            builder, inner, step(_shape(inputs[0])), step(_shape(output)), raw
+        )
+    finally:
+        builder.tied = tied
+    wrapped = [
+        layers.TimeDistributed(m, name=builder.name(f"{layer.name}_mirror"))
+        for m in mirror_layers
+    ]
+    return [builder.apply(wrapped, signal)], False
 
 
 def _skipped(builder, layer, inputs, output, signal, raw):
@@ -524,8 +562,7 @@ def _concatenate(builder, layer, inputs, output, signal, raw):
 def _refused(builder, layer, inputs, output, signal, raw):
     raise _cannot_mirror(
         layer,
-        "it has no mirror (a recurrent layer around a cell of your own, or a "
-        "TimeDistributed wrapper)",
+        "it has no mirror (a recurrent layer around a cell of your own)",
     )
 
 
@@ -564,6 +601,7 @@ _RULES = (
     (layers.Normalization, _single(_inverse_normalization)),
     (_MERGES, _broadcast_back),
     (layers.Concatenate, _concatenate),
+    (layers.TimeDistributed, _time_distributed),
 )
 # What the error for an unknown layer lists: every class a rule mirrors.
 _KNOWN = (

@@ -106,7 +106,13 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
         layer: the layer's name, or an integer index that counts only the
             extractor's layers that own a kernel (negative indices count from
             the end).
-        variable: `"kernel"` or `"bias"`; for a normalization layer
+        variable: `"kernel"` or `"bias"`; `"recurrent_kernel"` for a
+            recurrent layer (pass it as `recurrent_initializer`);
+            `"embeddings"` for an Embedding (`embeddings_initializer`);
+            `"forward_kernel"`, `"backward_recurrent_kernel"`, ... for a
+            Bidirectional layer's directions and `"query_kernel"`,
+            `"output_bias"`, ... for MultiHeadAttention's projections; for
+            a normalization layer
             `"gamma"`, `"beta"` and (BatchNormalization) `"moving_mean"`,
             `"moving_variance"`: pass them as the new layer's
             `gamma_initializer`, `beta_initializer`,
@@ -132,11 +138,13 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
         layer: str | int | None = None,
         variable: str = "kernel",
     ) -> None:
-        if variable not in _source.VARIABLES:
+        if variable not in _source.VARIABLES + _source.COMPOSITE_VARIABLES:
             raise ValueError(
                 f"variable must be one of {', '.join(map(repr, _source.VARIABLES))}"
                 f" (the normalization ones for BatchNormalization, "
-                f"LayerNormalization and GroupNormalization layers), but got "
+                f"LayerNormalization and GroupNormalization layers), or for a "
+                f"Bidirectional or MultiHeadAttention layer one of "
+                f"{', '.join(map(repr, _source.COMPOSITE_VARIABLES))}, but got "
                 f"{variable!r}."
             )
         if layer is not None and (
@@ -206,6 +214,13 @@ class GanPretrainedInitializer(keras.initializers.Initializer):
                 f"asks for {shape}. Give the new layer the same units/filters, "
                 f"kernel size and input width as {name!r}, or choose another "
                 f"layer=."
+                + (
+                    " An LSTM asks its bias initializer for one gate's part "
+                    "at a time when unit_forget_bias=True: pass "
+                    "unit_forget_bias=False with this initializer."
+                    if self.variable == "bias" and value.shape == (4 * shape[0],)
+                    else ""
+                )
             )
         return value
 

@@ -19,18 +19,38 @@ from keras_ganinit._src.transfer.names import resolve_generated
 from keras_ganinit._src.utils.saving import LoadError, load_model_safely
 
 MEMORY_PREFIX = "memory://"
-# What a layer can hand over: Dense/Conv weights, depthwise and separable
-# convolutions' kernels, then normalization layers' scale, offset and
-# (BatchNormalization) moving statistics.
+# What a layer can hand over: Dense/Conv weights, recurrent kernels,
+# embeddings, depthwise and separable convolutions' kernels, then
+# normalization layers' scale, offset and (BatchNormalization) moving
+# statistics; then the variables of layers that hold several of one kind
+# (Bidirectional's two directions, MultiHeadAttention's four projections).
 VARIABLES = (
     "kernel",
     "bias",
+    "recurrent_kernel",
+    "embeddings",
     "depthwise_kernel",
     "pointwise_kernel",
     "gamma",
     "beta",
     "moving_mean",
     "moving_variance",
+)
+_RECURRENT = ("kernel", "recurrent_kernel", "bias")
+# Bidirectional: (prefix, the wrapped layer's attribute).
+_DIRECTIONS = (("forward", "forward_layer"), ("backward", "backward_layer"))
+# MultiHeadAttention: (prefix, its projection's public attribute).
+_PROJECTIONS = (
+    ("query", "query_dense"),
+    ("key", "key_dense"),
+    ("value", "value_dense"),
+    ("output", "output_dense"),
+)
+COMPOSITE_VARIABLES = tuple(
+    f"{prefix}_{name}"
+    for prefix, _ in (*_DIRECTIONS, *_PROJECTIONS)
+    for name in _RECURRENT
+    if not (prefix in dict(_PROJECTIONS) and name == "recurrent_kernel")
 )
 
 _lock = threading.RLock()
@@ -67,17 +87,46 @@ def model_for_token(token):
 
 
 def variables_of(layer):
-    """The variables in VARIABLES that `layer` has, by name."""
+    """The variables in VARIABLES (or COMPOSITE_VARIABLES) `layer` has, by name.
+
+    A recurrent layer's come from its cell; a Bidirectional layer's are its
+    directions', prefixed `forward_` and `backward_`; a MultiHeadAttention
+    layer's are its projections', prefixed `query_`, `key_`, `value_` and
+    `output_`; a TimeDistributed layer's are the wrapped layer's.
+    """
+    if isinstance(layer, keras.layers.TimeDistributed):
+        return variables_of(layer.layer)
+    if isinstance(layer, keras.layers.RNN):
+        return _plain_variables(layer.cell, _RECURRENT)
+    if isinstance(layer, keras.layers.Bidirectional):
+        return _prefixed(layer, _DIRECTIONS)
+    if isinstance(layer, keras.layers.MultiHeadAttention):
+        return _prefixed(layer, _PROJECTIONS)
+    found = _plain_variables(layer, VARIABLES)
+    if isinstance(layer, DEPTHWISE) and "kernel" in found:
+        found["depthwise_kernel"] = found["kernel"]
+    return found
+
+
+def _prefixed(layer, parts):
     found = {}
-    for name in VARIABLES:
+    for prefix, attribute in parts:
+        part = getattr(layer, attribute, None)
+        if part is not None:
+            for name, variable in variables_of(part).items():
+                found[f"{prefix}_{name}"] = variable
+    return found
+
+
+def _plain_variables(layer, names):
+    found = {}
+    for name in names:
         try:
             variable = getattr(layer, name, None)
         except Exception:
             variable = None
         if variable is not None and hasattr(variable, "shape"):
             found[name] = variable
-    if isinstance(layer, DEPTHWISE) and "kernel" in found:
-        found["depthwise_kernel"] = found["kernel"]
     return found
 
 

@@ -14,6 +14,8 @@ from keras_ganinit._src.transfer.gan_pretrained_initializer import (
 INITIALIZER_ARGUMENTS = {
     "kernel": "kernel_initializer",
     "bias": "bias_initializer",
+    "recurrent_kernel": "recurrent_initializer",
+    "embeddings": "embeddings_initializer",
     "depthwise_kernel": "depthwise_initializer",
     "pointwise_kernel": "pointwise_initializer",
     "gamma": "gamma_initializer",
@@ -149,7 +151,10 @@ def _plan(layer, name, snapshot, source):
     own = _source.variables_of(layer)
     config = layer.get_config()
     plan, direct = {}, []
-    covered = {id(own[v]) for v in own if INITIALIZER_ARGUMENTS[v] in config}
+    # A layer whose one initializer argument serves several variables
+    # (Bidirectional, MultiHeadAttention, TimeDistributed) gets its values
+    # assigned once built: no argument names those variables.
+    covered = {id(own[v]) for v in own if INITIALIZER_ARGUMENTS.get(v) in config}
     for variable, value in snapshot.layers[name][1].items():
         if variable not in own:
             continue
@@ -161,11 +166,20 @@ def _plan(layer, name, snapshot, source):
                 f"model with the pretrained architecture (same units, filters, "
                 f"kernel sizes and input shape)."
             )
-        argument = INITIALIZER_ARGUMENTS[variable]
-        if argument in config:
+        argument = INITIALIZER_ARGUMENTS.get(variable)
+        if argument in config and not _wraps(layer):
             plan[argument] = GanPretrainedInitializer(
                 source=source, layer=name, variable=variable
             )
+            if variable == "bias" and config.get("unit_forget_bias"):
+                # An LSTM asks its bias initializer for each gate's part
+                # when unit_forget_bias; the pretrained bias is whole.
+                plan["unit_forget_bias"] = False
         elif id(own[variable]) not in covered:
             direct.append(variable)
     return plan, direct
+
+
+def _wraps(layer):
+    """Whether `layer`'s initializer arguments sit in a wrapped layer's config."""
+    return isinstance(layer, (keras.layers.TimeDistributed, keras.layers.Bidirectional))
