@@ -67,7 +67,12 @@ class GanInitModel(keras.Model):
     supervised model through `GanPretrainedInitializer`.
 
     Calling the model returns the generator's output, which has the input's
-    shape. `fit` logs `d_loss`, `g_loss`, their sum `loss` (which standard
+    shape; for an extractor that reads token ids with an `Embedding`, it is
+    token logits, `(*input_shape, vocabulary)`: the reconstruction is then
+    their cross-entropy against the ids, and the discriminator judges the
+    ids one-hot against the logits' softmax (docs/sequences.md). Padded
+    steps (a `Masking` layer or `Embedding(mask_zero=True)` reading the
+    input) count in neither loss. `fit` logs `d_loss`, `g_loss`, their sum `loss` (which standard
     callbacks such as `TerminateOnNaN` and `EarlyStopping` read) and
     `reconstruction_loss` (the mean absolute error between generator output
     and input, whatever its weight), with `val_` versions when given
@@ -78,12 +83,15 @@ class GanInitModel(keras.Model):
         extractor: the `keras.Model` to pretrain, with one input of known
             shape and one output: a Sequential or functional model, with
             branches, merges and nested models if you like (any
-            `keras.applications` CNN); its layers are the first layers of the
-            supervised model.
+            `keras.applications` CNN; recurrent, Bidirectional,
+            self-attention and Embedding layers too); its layers are the
+            first layers of the supervised model.
         discriminator: a `keras.Model` mapping a batch of samples to one logit
             each, `(batch, 1)`. Defaults to an MLP for `(features,)` samples
             and a strided CNN for `(steps, channels)`, `(h, w, channels)` and
-            `(d, h, w, channels)` samples.
+            `(d, h, w, channels)` samples; token ids are judged as
+            `(steps, vocabulary)` distributions, by a strided Conv1D. The
+            `"autoencoder"` and `"next_step"` recipes do not train it.
         decoder: a `keras.Model` from the extractor's output shape back to its
             input shape. Defaults to `keras_ganinit.mirror(extractor)`, the
             extractor's graph walked back from output to input: Dense back to
@@ -117,13 +125,19 @@ class GanInitModel(keras.Model):
             layers; or one number > 0 for every layer. With tanh networks
             trained on much labelled data, 1.0 started faster in the
             benchmark (docs/benchmarks/init-quality.md).
-        recipe: the named bundle of the two choices that differ between our
-            form and the paper's. `"default"` (reconstruction_weight=1.0,
-            calibration=True: the measured best) or `"paper"`
+        recipe: the named bundle of choices. `"default"`
+            (reconstruction_weight=1.0, calibration=True: the measured best
+            for MLP and CNN extractors) or `"paper"`
             (reconstruction_weight=0.0, calibration=False: the research
-            paper's adversarial-only form, kernels transferred as trained).
-            Arguments you pass override it. docs/benchmarks/init-quality.md
-            compares them.
+            paper's adversarial-only form, kernels transferred as trained);
+            docs/benchmarks/init-quality.md compares them. Two recipes
+            without a discriminator, from the sequence literature (Dai & Le
+            2015), then calibration: `"autoencoder"` (the mirror
+            reconstructs the input) and `"next_step"` (a per-step readout
+            predicts each next step from the features so far; the extractor
+            must return a sequence as long as its input and be causal,
+            which is checked; docs/sequences.md). Arguments you pass
+            override the recipe's reconstruction_weight and calibration.
         seed: an integer that makes everything random this model creates
             reproducible (a `keras.random.SeedGenerator` gives one integer
             draw, which the model's config then holds): the initial weights
