@@ -63,6 +63,12 @@ EXTRACTORS = {
             layers.TimeDistributed(layers.Dense(5, activation="relu"), name="td")(x)
         ),
     ),
+    "grouped-query-attention": lambda: _model(
+        (8, 8), lambda x: layers.GroupQueryAttention(4, 4, 2, name="gqa")(x, x)
+    ),
+    "dot-product-attention": lambda: _model(
+        (8, 8), lambda x: layers.Attention(use_scale=True, name="att")([x, x])
+    ),
     "causal-tcn": lambda: _model(
         (8, 8),
         lambda x: layers.Conv1D(6, 3, dilation_rate=2, padding="causal", name="c2")(
@@ -370,3 +376,43 @@ def test_a_pretrained_sequence_extractor_is_probed_and_pictured(
         pictures.on_train_begin()
         pictures._write(0)
         assert len(pictures.written) == 1
+
+
+class TokenAndPositions(layers.Layer):
+    """A custom token-and-position embedding, as Keras's text tutorials write
+    it: two Embeddings inside a layer of one's own."""
+
+    def __init__(self, steps, vocabulary, width, **kwargs):
+        super().__init__(**kwargs)
+        self.tokens = layers.Embedding(vocabulary, width)
+        self.positions = layers.Embedding(steps, width)
+
+    def call(self, ids):
+        return self.tokens(ids) + self.positions(keras.ops.arange(ids.shape[-1]))
+
+
+def test_a_custom_token_and_position_embedding_pretrains_and_transfers(tokens):
+    def build():
+        inputs = keras.Input((32,), dtype="int32")
+        h = TokenAndPositions(32, 17, 8, name="embed")(inputs)
+        h = _attention_block(h)
+        return keras.Model(inputs, layers.GlobalAveragePooling1D()(h), name="ext")
+
+    keras.utils.set_random_seed(0)
+    gan = keras_ganinit.GanInitModel(build(), seed=0)
+    # Logits over its largest table, which covers every id: here the
+    # positions' (32), not the 17 tokens'.
+    assert gan.decoder.output_shape == (None, 32, 32)
+    gan.compile()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # calibrate leaves the custom layer
+        gan.fit(tokens[:64], steps=2, batch_size=32, verbose=0)
+    started = keras_ganinit.with_pretrained_initializers(build(), gan.extractor)
+    assert len(started.weights) == 12
+    for a, b in zip(started.weights, gan.extractor.weights, strict=True):
+        np.testing.assert_array_equal(_np(a), _np(b))
+
+
+def test_a_sequence_of_unknown_length_says_to_pad_and_mask():
+    with pytest.raises(ValueError, match="pad sequences.*mask"):
+        keras_ganinit.GanInitModel(_model((None, 3), layers.GRU(4)))

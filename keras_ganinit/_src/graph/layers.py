@@ -77,9 +77,24 @@ def single_input_shape(model, role):
     if any(dim is None for dim in shape):
         raise ValueError(
             f"The {role} {model.name!r} has input shape {shape} with unknown "
-            f"dimensions; give every non-batch dimension a size in keras.Input."
+            f"dimensions; give every non-batch dimension a size in keras.Input "
+            f"(pad sequences of different lengths to one length, and mask "
+            f"the padding with a Masking layer or Embedding(mask_zero=True))."
         )
     return shape
+
+
+def embeddings_in(layer):
+    """The `Embedding` layers that `layer` is or holds as attributes (a
+    token-and-position embedding written as a custom layer), in order."""
+    if isinstance(layer, keras.layers.Embedding):
+        return [layer]
+    found = []
+    for value in vars(layer).values():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(item, keras.layers.Embedding) and item not in found:
+                found.append(item)
+    return found
 
 
 def redraw(model, seed):

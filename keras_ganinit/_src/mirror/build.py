@@ -567,7 +567,10 @@ def _refused(builder, layer, inputs, output, signal, raw):
 
 
 def _unknown(builder, operation, inputs, output, signal, raw):
-    """Unknown layers and ops: shape-keeping and elementwise ones only."""
+    """Unknown layers and ops: shape-keeping and elementwise ones, and
+    custom layers that embed the token ids."""
+    if _sequence.is_token_reader(builder, operation, inputs, output):
+        return _sequence.embedding(builder, operation, inputs, output, signal, raw)
     out_shape = _shape(output)[1:]
     if inputs and all(_broadcasts(_shape(t)[1:], out_shape) for t in inputs):
         return _broadcast_back(builder, operation, inputs, output, signal, raw)

@@ -12,12 +12,15 @@ a Dense layer from its width to the vocabulary: the decoder ends in token
 logits (`tied=True` reuses the embedding matrix, transposed, as language
 models tie their input and output embeddings).
 
-Each rule has the signature of `build._RULES`' rules:
+GroupQueryAttention, Attention and AdditiveAttention, whose output keeps the
+query's width, mirror to a fresh copy of themselves. Each rule has the
+signature of `build._RULES`' rules:
 `(builder, layer, inputs, output, signal, raw) -> (signals back, raw)`.
 """
 
 from keras import layers
 
+from keras_ganinit._src.graph.layers import embeddings_in
 from keras_ganinit._src.mirror.tied import TiedDense
 
 # Recurrent layers with a mirror of their own class: their cells are Keras's.
@@ -25,9 +28,8 @@ RECURRENT = (layers.LSTM, layers.GRU, layers.SimpleRNN)
 # Recurrent layers without one: convolutional, or a cell the mirror cannot copy.
 UNMIRRORED_RECURRENT = (layers.ConvLSTM1D, layers.ConvLSTM2D, layers.ConvLSTM3D)
 ATTENTION = (layers.MultiHeadAttention,)
-# Attention layers without a mirror (several distinct inputs, or no weights to
-# map back to another width).
-UNMIRRORED_ATTENTION = (
+# Attention layers whose output keeps the query's width: mirrored by a copy.
+SAME_WIDTH_ATTENTION = (
     layers.GroupQueryAttention,
     layers.Attention,
     layers.AdditiveAttention,
@@ -130,8 +132,8 @@ def bidirectional(builder, layer, inputs, output, signal, raw):
     return _first_only(inputs, builder.apply(mirrored, signal)), False
 
 
-def attention(builder, layer, inputs, output, signal, raw):
-    """Self-attention back to the query's width: same heads, sizes and mask."""
+def _self_attention(builder, layer, inputs, output):
+    """The call's keyword arguments, once it is known to be self-attention."""
     if len({id(t) for t in builder.data_inputs(inputs, output)}) != 1:
         raise builder.cannot(
             layer,
@@ -142,6 +144,33 @@ def attention(builder, layer, inputs, output, signal, raw):
     kwargs = builder.keywords(output)
     if kwargs.get("return_attention_scores"):
         raise builder.cannot(layer, "it returns its attention scores too")
+    return kwargs
+
+
+def same_width_attention(builder, layer, inputs, output, signal, raw):
+    """GroupQueryAttention, Attention, AdditiveAttention as self-attention:
+    a fresh copy of the layer (its own weights), on the signal."""
+    kwargs = _self_attention(builder, layer, inputs, output)
+    if _shape(inputs[0]) != _shape(output):
+        raise builder.cannot(layer, "its output does not keep its query's shape")
+    if builder.tied:
+        builder.untied.append(f"{layer.name!r} ({type(layer).__name__})")
+    config = {
+        k: v for k, v in layer.get_config().items() if not k.endswith("_initializer")
+    }
+    config["name"] = builder.name(f"{layer.name}_mirror")
+    mirrored = type(layer).from_config(config)
+    causal = {"use_causal_mask": bool(kwargs.get("use_causal_mask", False))}
+    if isinstance(layer, layers.GroupQueryAttention):
+        back = mirrored(signal, signal, **causal)
+    else:
+        back = mirrored([signal, signal], **causal)
+    return _first_only(inputs, back), False
+
+
+def attention(builder, layer, inputs, output, signal, raw):
+    """Self-attention back to the query's width: same heads, sizes and mask."""
+    kwargs = _self_attention(builder, layer, inputs, output)
     in_shape = _shape(inputs[0])
     if builder.tied:
         builder.untied.append(f"{layer.name!r} (MultiHeadAttention)")
@@ -162,7 +191,12 @@ def attention(builder, layer, inputs, output, signal, raw):
 
 
 def embedding(builder, layer, inputs, output, signal, raw):
-    """Embedding: a Dense layer to the vocabulary, ending in token logits."""
+    """Embedding: a Dense layer to the vocabulary, ending in token logits.
+
+    A custom layer that reads the token ids and holds Embeddings (a
+    token-and-position embedding) is mirrored alike, to logits over its
+    largest table, untied.
+    """
     if not builder.reads_input(inputs[0]):
         raise builder.cannot(
             layer,
@@ -171,12 +205,25 @@ def embedding(builder, layer, inputs, output, signal, raw):
             "be compared with",
         )
     name = builder.name(f"{layer.name}_mirror")
-    if builder.tied:
-        core = TiedDense(layer.input_dim, tied_to=layer.name, name=name)
+    vocabulary = max(e.input_dim for e in embeddings_in(layer))
+    if builder.tied and isinstance(layer, layers.Embedding):
+        core = TiedDense(vocabulary, tied_to=layer.name, name=name)
     else:
-        core = layers.Dense(layer.input_dim, name=name)
+        if builder.tied:
+            builder.untied.append(f"{layer.name!r} ({type(layer).__name__})")
+        core = layers.Dense(vocabulary, name=name)
     builder.token_logits = True
     return _first_only(inputs, core(signal)), False
+
+
+def is_token_reader(builder, layer, inputs, output):
+    """Whether `layer` is a custom layer that embeds the extractor's ids."""
+    return (
+        len(inputs) == 1
+        and builder.reads_input(inputs[0])
+        and bool(embeddings_in(layer))
+        and len(output.shape) == len(inputs[0].shape) + 1
+    )
 
 
 def causal_crop(builder, layer, rank):
@@ -195,15 +242,15 @@ def causal_crop(builder, layer, rank):
 def refused(builder, layer, inputs, output, signal, raw):
     raise builder.cannot(
         layer,
-        "it has no mirror here: convolutional recurrent layers, grouped-query, "
-        "dot-product and additive attention have no rule yet",
+        "it has no mirror here: convolutional recurrent layers have no rule yet",
     )
 
 
 RULES = (
-    (UNMIRRORED_RECURRENT + UNMIRRORED_ATTENTION, refused),
+    (UNMIRRORED_RECURRENT, refused),
     (RECURRENT, recurrent),
     (layers.Bidirectional, bidirectional),
     (ATTENTION, attention),
+    (SAME_WIDTH_ATTENTION, same_width_attention),
     (layers.Embedding, embedding),
 )

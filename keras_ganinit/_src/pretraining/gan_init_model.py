@@ -72,10 +72,12 @@ class GanInitModel(keras.Model):
     their cross-entropy against the ids, and the discriminator judges the
     ids one-hot against the logits' softmax (docs/sequences.md). Padded
     steps (a `Masking` layer or `Embedding(mask_zero=True)` reading the
-    input) count in neither loss. `fit` logs `d_loss`, `g_loss`, their sum `loss` (which standard
-    callbacks such as `TerminateOnNaN` and `EarlyStopping` read) and
-    `reconstruction_loss` (the mean absolute error between generator output
-    and input, whatever its weight), with `val_` versions when given
+    input) count in neither loss. `fit` logs `d_loss`, `g_loss`, their sum
+    `loss` (which standard callbacks such as `TerminateOnNaN` and
+    `EarlyStopping` read) and `reconstruction_loss` (the mean absolute
+    error between generator output and input, or the cross-entropy for
+    token ids, whatever its weight; 0 `d_loss` for the recipes without a
+    discriminator), with `val_` versions when given
     validation data. Labels are ignored. `fit` stops and restores the last
     finite weights if the losses become NaN or inf (see `fit`).
 

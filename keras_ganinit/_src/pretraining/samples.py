@@ -22,6 +22,7 @@ Each form is chosen once per `GanInitModel` from its extractor
 from keras import layers, ops
 
 from keras_ganinit._src.graph.graph import functional_of, nodes
+from keras_ganinit._src.graph.layers import embeddings_in
 
 
 def _masked_mean(values, mask):
@@ -126,23 +127,17 @@ def _readers(model):
 
 
 def samples_of(extractor):
-    """`Tokens` when an `Embedding` reads the extractor's input, else `Signals`.
-
-    Raises a ValueError when several Embeddings with other vocabularies read
-    it (the mirror would end in logits over which of them?).
-    """
+    """`Tokens` when an `Embedding` (or a layer holding Embeddings, such as a
+    token-and-position embedding) reads the extractor's input, else
+    `Signals`."""
     readers = _readers(extractor)
-    embeddings = [r for r in readers if isinstance(r, layers.Embedding)]
+    embeddings = [e for r in readers for e in embeddings_in(r)]
     if embeddings:
-        sizes = sorted({e.input_dim for e in embeddings})
-        if len(sizes) > 1:
-            raise ValueError(
-                f"The extractor {extractor.name!r} reads its token ids with "
-                f"Embeddings of different vocabularies ({sizes}), so there is "
-                f"no one vocabulary to reconstruct. Use one Embedding for the "
-                f"ids, or pass decoder= with your own token-logit head."
-            )
-        return Tokens(sizes[0], any(e.mask_zero for e in embeddings))
+        # The largest table covers every id (a token-and-position layer's
+        # position table is smaller than the vocabulary, or covers it too).
+        return Tokens(
+            max(e.input_dim for e in embeddings), any(e.mask_zero for e in embeddings)
+        )
     masking = [r for r in readers if isinstance(r, layers.Masking)]
     return Signals(masking[0].mask_value if masking else None)
 

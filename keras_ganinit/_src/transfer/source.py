@@ -105,7 +105,19 @@ def variables_of(layer):
     found = _plain_variables(layer, VARIABLES)
     if isinstance(layer, DEPTHWISE) and "kernel" in found:
         found["depthwise_kernel"] = found["kernel"]
+    if not found and not isinstance(layer, keras.Model):
+        found = _by_path(layer)
     return found
+
+
+def _by_path(layer):
+    """Any other layer's weights, by their place and name in it ("0/kernel",
+    "3/embeddings": the names of sublayers Keras numbers per process would
+    not match): handed over by value, never left behind."""
+    return {
+        f"{index}/{variable.name}": variable
+        for index, variable in enumerate(layer.weights)
+    }
 
 
 def _prefixed(layer, parts):
