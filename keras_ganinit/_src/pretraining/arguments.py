@@ -45,8 +45,13 @@ FIXED_COMPILE_ARGS = (
 )
 
 
-def default_optimizer():
-    """Each player's optimizer unless one is passed: DCGAN's Adam."""
+def default_optimizer(adversarial=True):
+    """Each player's optimizer unless one is passed: DCGAN's Adam, or for a
+    generator that plays against no discriminator (the "autoencoder" and
+    "next_step" recipes) Keras's own Adam(1e-3), as an autoencoder or a
+    language model trains."""
+    if not adversarial:
+        return keras.optimizers.Adam(learning_rate=1e-3)
     return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
 
 

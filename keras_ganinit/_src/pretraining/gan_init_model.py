@@ -339,7 +339,9 @@ class GanInitModel(keras.Model):
 
         Args:
             generator_optimizer: optimizer (instance, name or config) for the
-                extractor and decoder. Defaults to `Adam(2e-4, beta_1=0.5)`.
+                extractor and decoder. Defaults to `Adam(2e-4, beta_1=0.5)`
+                (DCGAN's), or `Adam(1e-3)` for the recipes without a
+                discriminator ("autoencoder", "next_step").
             discriminator_optimizer: optimizer for the discriminator; the same
                 default. It must be another object than `generator_optimizer`.
             **kwargs: passed to `keras.Model.compile` (`jit_compile`,
@@ -364,7 +366,7 @@ class GanInitModel(keras.Model):
         generator_optimizer = keras.optimizers.get(generator_optimizer)
         discriminator_optimizer = keras.optimizers.get(discriminator_optimizer)
         if generator_optimizer is None:
-            generator_optimizer = default_optimizer()
+            generator_optimizer = default_optimizer(self.adversarial)
         if discriminator_optimizer is None:
             discriminator_optimizer = default_optimizer()
         if generator_optimizer is discriminator_optimizer:
