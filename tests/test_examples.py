@@ -78,3 +78,21 @@ def test_image_folder_quickstart_pretrains_resnet50_and_starts_a_classifier(tmp_
     model.compile("adam", "sparse_categorical_crossentropy", run_eagerly=True)
     model.fit(x, np.array([0, 1, 2, 0, 1, 2]), epochs=1, verbose=0)
     assert model.predict(x, verbose=0).shape == (6, 3)
+
+
+def test_sequence_pretraining_example_transfers_and_draws(capsys, tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "pretrain_sequences", EXAMPLES / "pretrain_sequences.py"
+    )
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    for recipe in ("default", "next_step"):
+        results = example.main(
+            ["--recipe", recipe, "--steps", "20", "--epochs", "10"]
+            + ["--out", str(tmp_path / f"{recipe}.keras")]
+            + ["--pictures", str(tmp_path / recipe)]
+        )
+        assert set(results) == {"calibration alone", f"pretrained ({recipe})"}
+        assert all(accuracy > 0.15 for accuracy in results.values())  # chance: 0.1
+        assert os.listdir(tmp_path / recipe) == ["reconstructions_epoch_001.png"]
+    assert "test accuracy" in capsys.readouterr().out
