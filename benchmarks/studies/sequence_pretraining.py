@@ -47,6 +47,7 @@ LABELS = {False: (1, 10, 40), True: (10,)}
 CHECKPOINTS = {False: (10, 25, 50, 100, 200, 500, 1000), True: (5, 25)}
 BUDGET = {False: (600, 64), True: (20, 32)}  # pretraining steps, batch
 EARLY, FEW, BEHIND = 25, 10, 2.0  # FEW: the goals' label counts are <= FEW
+SELECTION_END = 200  # the selection's last fine-tuning step, shown beside
 GAN, CAL, AE = "GAN", "Calibration", "Autoencoder"
 PRETRAINED = (AE, "Next step", GAN)
 QUICK = (CAL, *PRETRAINED)
@@ -322,6 +323,16 @@ def decision(table, few):
     return reports.markdown_table(header, rows) + f"\n\nVerdict: {verdict}"
 
 
+def at_step(runs, k, step):
+    """The mean fine-tuned accuracy at `step` ("-" where it was not tested)."""
+    entries = [r["labels"][str(k)] for r in runs]
+    if not all(step in e["checkpoints"] for e in entries):
+        return "-"
+    return (
+        f"{np.mean([e['accuracy'][e['checkpoints'].index(step)] for e in entries]):.3f}"
+    )
+
+
 def seconds_text(seconds):
     return "never" if math.isinf(seconds) else f"{seconds:.1f}"
 
@@ -338,10 +349,12 @@ def cell_table(by, k):
         row += [statistics.mean_sd(finals(runs, k)), text(paired(by, method, CAL, [k]))]
         row += [text(paired(by, method, AE, [k]))]
         row += [f"{np.mean([value(r, k, 'early') for r in runs]):.3f}"]
+        row += [at_step(runs, k, SELECTION_END)]
         row += [f"{np.mean([r['pretrain_s'] for r in runs]):.1f}"]
         rows.append(row + [reached if reached == "-" else seconds_text(reached)])
     header = ["method", "probe", "Δ probe vs Calibration", "fine-tuned"]
     header += ["Δ vs Calibration", "Δ vs Autoencoder", f"@{EARLY} steps"]
+    header += [f"@{SELECTION_END} steps"]
     header += ["pretrain s", "s to Calibration's final"]
     return reports.markdown_table(header, rows)
 
