@@ -158,18 +158,14 @@ def extractor_of(model):
 def rescales_its_input(model):
     """Whether `model` rescales its input itself, before its first kernel.
 
-    A model whose first weighted layer is an `Embedding` reads token ids,
-    which are integers on purpose: it counts as rescaling them.
+    A model whose first weighted layer is an `Embedding` (or a layer of one's
+    own holding Embeddings) reads token ids, which are integers on purpose:
+    it counts as rescaling them.
     """
     for layer in leaf_layers(model):
         if isinstance(
-            layer,
-            (
-                keras.layers.Rescaling,
-                keras.layers.Normalization,
-                keras.layers.Embedding,
-            ),
-        ):
+            layer, (keras.layers.Rescaling, keras.layers.Normalization)
+        ) or embeddings_in(layer):
             return True
         if layer.weights:
             return False
