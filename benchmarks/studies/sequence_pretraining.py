@@ -113,7 +113,7 @@ METHODS = {  # name -> function(build, x, seed, budget) -> extractor
     AE: methods.gan(recipe="autoencoder").run,
     "Next step": next_step,
     GAN: methods.METHODS["GAN"].run,  # GanInitModel(model, seed=seed) as it ships
-    # Variants found after the confirmation, for the next round: the weights
+    # Variants tried once the confirmation had shown no gain: the weights
     # as trained, without fit's closing calibration.
     f"{AE}, as trained": methods.gan(recipe="autoencoder", calibration=False).run,
     "Next step, as trained": functools.partial(next_step, calibration=False),
