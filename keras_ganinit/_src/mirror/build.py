@@ -78,8 +78,8 @@ _MERGES = (
     layers.Minimum,
     layers.Multiply,
 )
-# Layers with no mirror: a recurrent layer around a cell of your own, and a
-# wrapper around any layer.
+# Layers with no mirror: a recurrent layer around a cell of your own (the
+# recurrent layers Keras ships have theirs in sequence.py).
 _REFUSED = (layers.RNN,)
 
 
