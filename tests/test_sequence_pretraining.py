@@ -178,12 +178,15 @@ def test_padded_steps_count_neither_in_the_loss_nor_for_the_discriminator():
 
 @pytest.fixture(scope="module")
 def row_autoencoder(rows):
+    return _pretrained(EXTRACTORS["lstm-last-state"], rows, 4, recipe="autoencoder")
+
+
+def _pretrained(build, x, epochs, **options):
+    """(a GanInitModel of `build()` fitted on `x` with Adam(1e-2), its logs)."""
     keras.utils.set_random_seed(0)
-    gan = keras_ganinit.GanInitModel(
-        EXTRACTORS["lstm-last-state"](), recipe="autoencoder", seed=0
-    )
+    gan = keras_ganinit.GanInitModel(build(), seed=0, **options)
     gan.compile(generator_optimizer=keras.optimizers.Adam(1e-2))
-    history = gan.fit(rows, epochs=4, batch_size=32, verbose=0)
+    history = gan.fit(x, epochs=epochs, batch_size=32, verbose=0)
     return gan, history.history
 
 
@@ -197,18 +200,16 @@ def test_the_sequence_autoencoder_learns_the_rows(row_autoencoder):
 
 @pytest.fixture(scope="module")
 def token_gan(tokens):
-    keras.utils.set_random_seed(0)
-    extractor = _model(
-        (32,),
-        lambda x: layers.GRU(16, return_sequences=True, name="gru")(
-            layers.Embedding(17, 8, name="emb")(x)
-        ),
-        dtype="int32",
-    )
-    gan = keras_ganinit.GanInitModel(extractor, seed=0)
-    gan.compile(generator_optimizer=keras.optimizers.Adam(1e-2))
-    history = gan.fit(tokens, epochs=3, batch_size=32, verbose=0)
-    return gan, history.history
+    def build():
+        return _model(
+            (32,),
+            lambda x: layers.GRU(16, return_sequences=True, name="gru")(
+                layers.Embedding(17, 8, name="emb")(x)
+            ),
+            dtype="int32",
+        )
+
+    return _pretrained(build, tokens, 3)
 
 
 def test_a_token_extractor_pretrains_as_a_gan(token_gan):

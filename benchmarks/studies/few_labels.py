@@ -176,12 +176,19 @@ class FewLabels(Study):
             "",
             rule(table, few),
         ]
-        for cell, by in table.items():
-            for k in ks:
-                lines += ["", f"## {cell}, {k} labels per class", "", cell_table(by, k)]
+        lines += sections(table, ks, cell_table)
         if table:
             plot(table, ks, os.path.join(out, "few_labels.png"))
         return "\n".join(lines)
+
+
+def sections(table, ks, cell_table):
+    """The report's lines for each cell and label count: `cell_table(by, k)`."""
+    lines = []
+    for cell, by in table.items():
+        for k in ks:
+            lines += ["", f"## {cell}, {k} labels per class", "", cell_table(by, k)]
+    return lines
 
 
 def ordered(names):

@@ -37,7 +37,7 @@ from keras import initializers, layers
 
 import keras_ganinit
 from benchmarks import data, methods, reports, statistics, training
-from benchmarks.studies.few_labels import draw, paired, text, value
+from benchmarks.studies.few_labels import draw, paired, sections, text, value
 from benchmarks.studies.sequences import Selection, kernel
 from benchmarks.study import Study
 
@@ -235,9 +235,7 @@ class SequencePretraining(Study):
             "",
             decision(table, few),
         ]
-        for cell, by in table.items():
-            for k in ks:
-                lines += ["", f"## {cell}, {k} labels per class", "", cell_table(by, k)]
+        lines += sections(table, ks, cell_table)
         if table:
             plot(table, ks, os.path.join(out, "sequence_pretraining.png"))
         return "\n".join(lines)
