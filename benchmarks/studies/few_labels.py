@@ -314,13 +314,15 @@ def seconds_to(runs, k, target):
     return f"{pretrain + seconds[:, reached[0]].mean():.1f}"
 
 
-def plot(table, ks, path):
+def plot(table, ks, path, solid=None, order=None):
     """Mean fine-tuned accuracy against labels per class, one panel per cell;
-    the GAN methods solid, the others dashed."""
-    size, solid = (4.5 * len(table), 4), gans(table)
+    the `solid` methods (default: the GAN methods) solid, the others dashed,
+    in the order `order(methods)` gives (default: the registry's)."""
+    size = (4.5 * len(table), 4)
+    solid = gans(table) if solid is None else solid
     with reports.figure(path, 1, len(table), figsize=size) as (_, axes):
         for ax, (cell, by) in zip(axes[0], table.items(), strict=False):
-            for method in ordered(by):
+            for method in (order or ordered)(by):
                 runs = by[method].values()
                 mean = [np.mean([value(r, k, "final") for r in runs]) for k in ks]
                 style = "-" if method in solid else "--"

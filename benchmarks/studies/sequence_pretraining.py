@@ -37,7 +37,14 @@ from keras import initializers, layers
 
 import keras_ganinit
 from benchmarks import data, methods, reports, statistics, training
-from benchmarks.studies.few_labels import draw, paired, sections, text, value
+from benchmarks.studies.few_labels import (
+    draw,
+    paired,
+    plot,
+    sections,
+    text,
+    value,
+)
 from benchmarks.studies.sequences import Selection, kernel
 from benchmarks.study import Study
 
@@ -237,7 +244,8 @@ class SequencePretraining(Study):
         ]
         lines += sections(table, ks, cell_table)
         if table:
-            plot(table, ks, os.path.join(out, "sequence_pretraining.png"))
+            path = os.path.join(out, "sequence_pretraining.png")
+            plot(table, ks, path, solid=PRETRAINED, order=list)
         return "\n".join(lines)
 
 
@@ -361,21 +369,6 @@ def cell_table(by, k):
     header += [f"@{SELECTION_END} steps"]
     header += ["pretrain s", "s to Calibration's final"]
     return reports.markdown_table(header, rows)
-
-
-def plot(table, ks, path):
-    """Mean fine-tuned accuracy against labels per class, a panel per cell;
-    the pretraining recipes solid, the others dashed."""
-    size = (4.5 * len(table), 4)
-    with reports.figure(path, 1, len(table), figsize=size) as (_, axes):
-        for ax, (cell, by) in zip(axes[0], table.items(), strict=False):
-            for method, seeds in by.items():
-                mean = [np.mean(finals(seeds.values(), k)) for k in ks]
-                line = "-" if method in PRETRAINED else "--"
-                ax.plot(ks, mean, line, marker="o", label=method)
-            ax.set(xscale="log", xticks=ks, xticklabels=ks, title=cell)
-            ax.set(xlabel="labels per class", ylabel="fine-tuned test accuracy")
-        axes[0][-1].legend(fontsize=7)
 
 
 STUDY = SequencePretraining()
