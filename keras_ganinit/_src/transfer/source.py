@@ -47,10 +47,11 @@ _PROJECTIONS = (
     ("output", "output_dense"),
 )
 COMPOSITE_VARIABLES = tuple(
-    f"{prefix}_{name}"
-    for prefix, _ in (*_DIRECTIONS, *_PROJECTIONS)
-    for name in _RECURRENT
-    if not (prefix in dict(_PROJECTIONS) and name == "recurrent_kernel")
+    f"{direction}_{name}" for direction, _ in _DIRECTIONS for name in _RECURRENT
+) + tuple(
+    f"{projection}_{name}"
+    for projection, _ in _PROJECTIONS
+    for name in ("kernel", "bias")
 )
 
 _lock = threading.RLock()
@@ -95,22 +96,23 @@ def variables_of(layer):
     `output_`; a TimeDistributed layer's are the wrapped layer's.
     """
     if isinstance(layer, keras.layers.TimeDistributed):
-        return variables_of(layer.layer)
-    if isinstance(layer, keras.layers.RNN):
-        return _plain_variables(layer.cell, _RECURRENT)
-    if isinstance(layer, keras.layers.Bidirectional):
-        return _prefixed(layer, _DIRECTIONS)
-    if isinstance(layer, keras.layers.MultiHeadAttention):
-        return _prefixed(layer, _PROJECTIONS)
-    found = _plain_variables(layer, VARIABLES)
-    if isinstance(layer, DEPTHWISE) and "kernel" in found:
-        found["depthwise_kernel"] = found["kernel"]
+        found = variables_of(layer.layer)
+    elif isinstance(layer, keras.layers.RNN):
+        found = _plain_variables(layer.cell, _RECURRENT)
+    elif isinstance(layer, keras.layers.Bidirectional):
+        found = _prefixed(layer, _DIRECTIONS)
+    elif isinstance(layer, keras.layers.MultiHeadAttention):
+        found = _prefixed(layer, _PROJECTIONS)
+    else:
+        found = _plain_variables(layer, VARIABLES)
+        if isinstance(layer, DEPTHWISE) and "kernel" in found:
+            found["depthwise_kernel"] = found["kernel"]
     if not found and not isinstance(layer, keras.Model):
-        found = _by_path(layer)
+        found = _by_place(layer)  # a custom layer, or a custom recurrent cell
     return found
 
 
-def _by_path(layer):
+def _by_place(layer):
     """Any other layer's weights, by their place and name in it ("0/kernel",
     "3/embeddings": the names of sublayers Keras numbers per process would
     not match): handed over by value, never left behind."""
